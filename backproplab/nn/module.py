@@ -1,0 +1,205 @@
+"""``Module``: the base of every network piece, in both modes.
+
+A module holds parameters and other modules as ordinary attributes.  ``Module``
+finds them by looking at its attributes in the order they were set, as PyTorch's
+``nn.Module`` does, so that a layer is written as plain Python:
+
+    class Neuron(Module):
+        def __init__(self, n_in):
+            self.weight = [Value(0.1) for _ in range(n_in)]
+            self.bias = Value(0.0)
+
+A *parameter* is a ``Value``, a list of Values (scalar mode), or a ``Tensor`` with
+``requires_grad=True`` (tensor mode).  ``named_parameters()`` yields them with
+dotted names (``layers.0.weight``); ``parameters()`` yields the individual nodes an
+optimizer updates (each ``Value``, each ``Tensor``).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from ..scalar import Value
+
+__all__ = ["Module", "flatten_values"]
+
+
+def _is_value_list(x) -> bool:
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(
+        isinstance(v, Value) or _is_value_list(v) for v in x
+    )
+
+
+def _is_parameter(x) -> bool:
+    if isinstance(x, Value) or _is_value_list(x):
+        return True
+    return getattr(x, "_is_tensor", False) and x.requires_grad
+
+
+def flatten_values(x) -> list:
+    """All Values inside a (nested) list of Values, row by row."""
+    if isinstance(x, Value):
+        return [x]
+    out = []
+    for item in x:
+        out.extend(flatten_values(item))
+    return out
+
+
+class Module:
+    """Base class for layers and networks: parameters, modes, saving and loading."""
+
+    training = True
+
+    def forward(self, *args, **kwargs):
+        """Compute the module's output; every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward().")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -------------------------------------------------------------- discovery
+
+    def _own_parameters(self) -> dict:
+        """This module's own parameters by name (subclasses may group them differently)."""
+        return {k: v for k, v in vars(self).items() if _is_parameter(v)}
+
+    def _children(self) -> dict:
+        """Direct sub-modules by name; lists of modules get names ``name.0``, ``name.1``..."""
+        out = {}
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                out[name] = value
+            elif isinstance(value, (list, tuple)) and value and all(
+                isinstance(m, Module) for m in value
+            ):
+                for i, m in enumerate(value):
+                    out[f"{name}.{i}"] = m
+        return out
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """Yield ``(name, module)`` for this module and every module inside it."""
+        yield prefix, self
+        for name, child in self._children().items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator["Module"]:
+        """Yield this module and every module inside it."""
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self) -> Iterator[tuple[str, object]]:
+        """Yield ``(dotted_name, parameter)``: a Tensor, a Value or a nested list of Values."""
+        for prefix, module in self.named_modules():
+            for name, param in module._own_parameters().items():
+                yield (f"{prefix}.{name}" if prefix else name), param
+
+    def parameters(self) -> list:
+        """Every trainable node (each Value, each Tensor), the list an optimizer takes."""
+        params = []
+        for _, p in self.named_parameters():
+            params.extend([p] if getattr(p, "_is_tensor", False) else flatten_values(p))
+        return params
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient (0.0 for Values, None for Tensors)."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    # -------------------------------------------------------------- modes
+
+    def train(self, mode: bool = True) -> "Module":
+        """Switch to training mode (dropout active, batch statistics used)."""
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        """Switch to evaluation mode (dropout off, running statistics used)."""
+        return self.train(False)
+
+    def to(self, device: str) -> "Module":
+        """Move every parameter and buffer to ``device`` ('cpu' or 'gpu'), in place."""
+        for _, p in self.named_parameters():
+            if getattr(p, "_is_tensor", False):
+                p._move_to(device)
+            else:
+                raise TypeError("Scalar-mode modules live on the CPU; use tensor mode for the GPU.")
+        for m in self.modules():
+            for buffer in m._buffers():
+                buffer._move_to(device)
+        return self
+
+    def _buffers(self) -> list:
+        """Tensors a module keeps that are not trained (running means, for example)."""
+        return [
+            v for v in vars(self).values()
+            if getattr(v, "_is_tensor", False) and not v.requires_grad
+        ]
+
+    # -------------------------------------------------------------- state
+
+    def state_dict(self) -> dict:
+        """Parameters as NumPy arrays (copies), by dotted name, in float64 for Values."""
+        state = {}
+        for name, p in self.named_parameters():
+            if getattr(p, "_is_tensor", False):
+                state[name] = p.numpy().copy()
+            elif isinstance(p, Value):
+                state[name] = np.array(p.data)
+            else:
+                state[name] = np.array(_nested_data(p), dtype=np.float64)
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy arrays into the parameters; names and shapes must match exactly.
+
+        Raises ``ValueError`` listing every missing, unexpected or mis-shaped entry.
+        """
+        own = dict(self.named_parameters())
+        expected = {name: _param_shape(p) for name, p in own.items()}
+        problems = []
+        for name in expected.keys() - state.keys():
+            problems.append(f"missing: {name} (shape {expected[name]})")
+        for name in state.keys() - expected.keys():
+            problems.append(f"unexpected: {name} (shape {tuple(np.shape(state[name]))})")
+        for name in expected.keys() & state.keys():
+            given = tuple(np.shape(state[name]))
+            if given != expected[name]:
+                problems.append(f"shape of {name}: model has {expected[name]}, given {given}")
+        if problems:
+            raise ValueError(
+                f"The weights do not fit this {type(self).__name__}:\n  "
+                + "\n  ".join(sorted(problems))
+            )
+        for name, p in own.items():
+            array = np.asarray(state[name])
+            if getattr(p, "_is_tensor", False):
+                p.data = p._from_host(array)
+            else:
+                for value, x in zip(flatten_values(p), array.reshape(-1)):
+                    value.data = float(x)
+
+    def __repr__(self):
+        children = self._children()
+        if not children:
+            return f"{type(self).__name__}({self._extra_repr()})"
+        lines = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in children.items()]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+    def _extra_repr(self) -> str:
+        return ""
+
+
+def _nested_data(p):
+    if isinstance(p, Value):
+        return p.data
+    return [_nested_data(x) for x in p]
+
+
+def _param_shape(p) -> tuple:
+    if getattr(p, "_is_tensor", False):
+        return tuple(p.shape)
+    return tuple(np.shape(_nested_data(p)))

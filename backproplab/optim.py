@@ -1,0 +1,267 @@
+"""Optimizers: stage 4, the weight update, in both modes with one code.
+
+Every rule below is written with ``+ - * / **`` only, so the same line updates a
+``Value`` (whose ``data`` and ``grad`` are floats) and a ``Tensor`` (whose ``data``
+and ``grad`` are arrays, on the CPU or the GPU).  The formulas, defaults and the order
+of weight decay / momentum / bias correction are those of PyTorch's ``torch.optim``.
+
+Each optimizer keeps its per-parameter state in ``opt.state[param]`` under PyTorch's
+names (``momentum_buffer``, ``square_avg``, ``exp_avg``, ``exp_avg_sq``, ``sum``,
+``step``) so that widgets can plot velocities and moment estimates.
+
+**L2 penalty versus decoupled weight decay.**  ``weight_decay`` in SGD, AdaGrad,
+RMSProp and Adam adds ``weight_decay * w`` to the gradient; that is the gradient of an
+L2 penalty ``weight_decay/2 * |w|^2`` added to the loss.  Adaptive optimizers then divide
+that term by their running gradient scale, so weights with large gradients are barely
+decayed.  ``AdamW`` instead shrinks every weight directly, ``w <- w * (1 - lr * wd)``,
+outside the adaptive step ("decoupled"), so every weight decays at the same rate.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "Optimizer", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW",
+    "StepLR", "CosineAnnealingLR", "clip_grad_norm",
+]
+
+
+def _sqrt(x):
+    # ``** 0.5`` works for floats and for NumPy / CuPy arrays alike.
+    return x ** 0.5
+
+
+def _squared_norm(g) -> float:
+    return float((g * g).sum()) if hasattr(g, "sum") else float(g * g)
+
+
+class Optimizer:
+    """Base class: holds the parameters, their state and the learning rate."""
+
+    def __init__(self, params, lr: float, weight_decay: float = 0.0):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(
+                f"{type(self).__name__} got no parameters. Pass model.parameters() "
+                "(and check the model has weights)."
+            )
+        for p in self.params:
+            if not (hasattr(p, "data") and hasattr(p, "grad")):
+                raise TypeError(
+                    f"{type(self).__name__} updates Values or Tensors; got {type(p).__name__}."
+                )
+            if getattr(p, "_is_tensor", False) and not p.requires_grad:
+                raise ValueError("A parameter has requires_grad=False, so it never gets a gradient.")
+        _check_non_negative("learning rate", lr)
+        _check_non_negative("weight_decay", weight_decay)
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.state: dict = {p: {} for p in self.params}
+
+    def zero_grad(self) -> None:
+        """Reset the gradients of every parameter (gradients accumulate otherwise)."""
+        for p in self.params:
+            p.zero_grad()
+
+    def step(self) -> None:
+        """Apply one update to every parameter that has a gradient."""
+        for p in self.params:
+            if p.grad is not None:
+                p.data = self._update(p.data, p.grad, self.state[p])
+
+    def _update(self, w, g, state):
+        raise NotImplementedError
+
+    def _l2(self, w, g):
+        """Gradient of the L2 penalty added to the gradient (coupled weight decay)."""
+        return g + self.weight_decay * w if self.weight_decay else g
+
+
+def _check_non_negative(name: str, value) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+        raise TypeError(f"{name} must be a number, got {value!r}.")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}. A negative rate would climb the loss.")
+
+
+def _check_fraction(name: str, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value}.")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum, Nesterov and L2 weight decay.
+
+    g = grad + wd * w;  v = momentum * v + (1 - dampening) * g  (v = g on the first step);
+    step = g + momentum * v (Nesterov) or v;  w = w - lr * step.
+    """
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+        _check_fraction("momentum", momentum)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0.")
+        self.momentum, self.dampening, self.nesterov = momentum, dampening, nesterov
+
+    def _update(self, w, g, state):
+        g = self._l2(w, g)
+        if self.momentum:
+            v = state.get("momentum_buffer")
+            v = g if v is None else self.momentum * v + (1 - self.dampening) * g
+            state["momentum_buffer"] = v
+            g = g + self.momentum * v if self.nesterov else v
+        return w - self.lr * g
+
+
+class AdaGrad(Optimizer):
+    """Adaptive steps from the running *sum* of squared gradients.
+
+    sum += g^2;  w = w - lr_t * g / (sqrt(sum) + eps), lr_t = lr / (1 + (t - 1) * lr_decay).
+    """
+
+    def __init__(self, params, lr: float = 0.01, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, eps: float = 1e-10):
+        super().__init__(params, lr, weight_decay)
+        self.lr_decay, self.eps = lr_decay, eps
+
+    def _update(self, w, g, state):
+        state["step"] = t = state.get("step", 0) + 1
+        g = self._l2(w, g)
+        state["sum"] = s = state.get("sum", 0.0) + g * g
+        lr_t = self.lr / (1 + (t - 1) * self.lr_decay)
+        return w - lr_t * (g / (_sqrt(s) + self.eps))
+
+
+class RMSProp(Optimizer):
+    """Adaptive steps from a running *average* of squared gradients.
+
+    square_avg = alpha * square_avg + (1 - alpha) * g^2;  w = w - lr * g / (sqrt(square_avg) + eps)
+    (``centered`` subtracts the squared mean gradient; ``momentum`` smooths the step).
+    """
+
+    def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+        super().__init__(params, lr, weight_decay)
+        _check_fraction("alpha", alpha)
+        _check_fraction("momentum", momentum)
+        self.alpha, self.eps, self.momentum, self.centered = alpha, eps, momentum, centered
+
+    def _update(self, w, g, state):
+        state["step"] = state.get("step", 0) + 1
+        g = self._l2(w, g)
+        a = self.alpha
+        state["square_avg"] = sq = state.get("square_avg", 0.0) * a + (1 - a) * g * g
+        if self.centered:
+            ga = state.get("grad_avg", 0.0)
+            state["grad_avg"] = ga = ga + (1 - a) * (g - ga)
+            avg = _sqrt(sq - ga * ga) + self.eps
+        else:
+            avg = _sqrt(sq) + self.eps
+        if self.momentum:
+            state["momentum_buffer"] = buf = state.get("momentum_buffer", 0.0) * self.momentum + g / avg
+            return w - self.lr * buf
+        return w - self.lr * (g / avg)
+
+
+class Adam(Optimizer):
+    """Momentum and RMSProp together, with bias correction for the first steps.
+
+    m = m + (1 - b1)(g - m);  v = b2 v + (1 - b2) g^2;
+    w = w - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    ``weight_decay`` here is the coupled L2 form; see ``AdamW`` for decoupled decay.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+        _check_fraction("betas[0]", betas[0])
+        _check_fraction("betas[1]", betas[1])
+        self.betas, self.eps = tuple(betas), eps
+
+    def _decoupled_decay(self, w):
+        return w
+
+    def _update(self, w, g, state):
+        b1, b2 = self.betas
+        state["step"] = t = state.get("step", 0) + 1
+        w = self._decoupled_decay(w)
+        g = self._l2(w, g)
+        m = state.get("exp_avg", 0.0)
+        state["exp_avg"] = m = m + (1 - b1) * (g - m)
+        state["exp_avg_sq"] = v = state.get("exp_avg_sq", 0.0) * b2 + (1 - b2) * g * g
+        step_size = self.lr / (1 - b1**t)
+        denom = _sqrt(v) / math.sqrt(1 - b2**t) + self.eps
+        return w - step_size * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: w <- w * (1 - lr * weight_decay), then the Adam step."""
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.01):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+    def _decoupled_decay(self, w):
+        return w * (1 - self.lr * self.weight_decay) if self.weight_decay else w
+
+    def _l2(self, w, g):
+        return g  # the decay already happened, directly on the weights
+
+
+# ---------------------------------------------------------------- schedules
+
+
+class StepLR:
+    """Multiply the learning rate by ``gamma`` every ``step_size`` calls of ``step()``."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
+        if step_size < 1:
+            raise ValueError(f"step_size must be >= 1, got {step_size}.")
+        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
+        self.base_lr, self.epoch = optimizer.lr, 0
+
+    def step(self) -> float:
+        """Advance one epoch and return the new learning rate."""
+        self.epoch += 1
+        self.optimizer.lr = self.base_lr * self.gamma ** (self.epoch // self.step_size)
+        return self.optimizer.lr
+
+
+class CosineAnnealingLR:
+    """Lower the learning rate along half a cosine, from its start to ``eta_min`` in ``T_max`` steps."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
+        if T_max < 1:
+            raise ValueError(f"T_max must be >= 1, got {T_max}.")
+        self.optimizer, self.T_max, self.eta_min = optimizer, T_max, eta_min
+        self.base_lr, self.epoch = optimizer.lr, 0
+
+    def step(self) -> float:
+        """Advance one epoch and return the new learning rate."""
+        self.epoch += 1
+        cos = (1 + math.cos(math.pi * self.epoch / self.T_max)) / 2
+        self.optimizer.lr = self.eta_min + (self.base_lr - self.eta_min) * cos
+        return self.optimizer.lr
+
+
+def clip_grad_norm(params, max_norm: float) -> float:
+    """Scale all gradients together so their joint L2 norm is at most ``max_norm``.
+
+    Returns the norm before clipping (as ``torch.nn.utils.clip_grad_norm_``).  Clipping
+    keeps the direction of the step and only limits its length: the usual cure for
+    exploding gradients in RNNs.
+    """
+    params = [p for p in params if p.grad is not None]
+    total = math.sqrt(sum(_squared_norm(p.grad) for p in params))
+    if not math.isfinite(total):
+        raise FloatingPointError(
+            f"The gradient norm is {total}; clipping cannot repair NaN/inf gradients. "
+            "Lower the learning rate or find the operation that overflowed."
+        )
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for p in params:
+            p.grad = p.grad * coef
+    return total

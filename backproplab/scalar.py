@@ -1,0 +1,294 @@
+"""Scalar mode: ``Value``, one number per node, every derivative readable by eye.
+
+Each operation computes its result *and* the local derivative of the result with
+respect to each input, and stores both on the new node::
+
+    out = a * b          ->  out.data = a.data * b.data
+                             out._local_grads = (b.data, a.data)   # d out/d a, d out/d b
+
+The backward pass (``backproplab.autograd``) then applies the chain rule edge by
+edge: each parent receives ``upstream gradient x local derivative``, summed over
+every path.
+
+Gradients **accumulate**: calling ``backward()`` twice adds the second gradient to
+the first.  That is what lets a mini-batch be built from several backward calls, and it
+is why every training step starts with ``zero_grad()``.  The graph of a ``Value`` is
+kept after backward (it is small, and pictures and the backward stepper read it).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from .autograd import record_backward_steps, run_backward
+
+__all__ = ["Value", "weighted_sum"]
+
+
+def _check_number(x, what: str) -> float:
+    """Turn ``x`` into a float, or explain why it cannot be one."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(
+            f"{what} must be a real number, got {type(x).__name__} {x!r}. "
+            "Pass a Python int/float (or a NumPy scalar); for arrays use bp.Tensor."
+        )
+    x = float(x)
+    if math.isnan(x):
+        raise ValueError(f"{what} is NaN. Check the data or the computation that produced it.")
+    return x
+
+
+def _new(data: float, parents: tuple, local_grads: tuple, op: str) -> "Value":
+    """Build a result node without re-validating (its inputs were already checked)."""
+    if data != data:  # NaN; only possible from inf - inf or inf * 0
+        raise ValueError(
+            f"'{op}' produced NaN from inputs {[p.data for p in parents]}. "
+            "Infinite values are involved: lower the learning rate or rescale the inputs."
+        )
+    out = Value.__new__(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._parents = parents
+    out._local_grads = local_grads
+    out._op = op
+    out._hooks = None
+    out._pass_grad = None
+    return out
+
+
+class Value:
+    """A scalar that remembers how it was computed, so gradients can flow back.
+
+    ``data`` is the number, ``grad`` is d(output)/d(this) after ``output.backward()``
+    (0.0 before), ``label`` is an optional name for pictures.
+    """
+
+    __slots__ = ("data", "grad", "label", "_parents", "_local_grads", "_op", "_hooks", "_pass_grad")
+    __array_ufunc__ = None  # let ``numpy_number * Value`` fall back to Value.__rmul__
+
+    def __init__(self, data, label: str = ""):
+        self.data = _check_number(data, "Value data")
+        self.grad = 0.0
+        self.label = label
+        self._parents = ()
+        self._local_grads = ()
+        self._op = ""
+        self._hooks = None
+        self._pass_grad = None
+
+    # ------------------------------------------------------------------ arithmetic
+    # Each op: forward value, then the local derivative toward each parent.
+
+    def __add__(self, other):
+        other = _as_value(other)
+        return _new(self.data + other.data, (self, other), (1.0, 1.0), "+")
+
+    def __mul__(self, other):
+        other = _as_value(other)
+        return _new(self.data * other.data, (self, other), (other.data, self.data), "*")
+
+    def __sub__(self, other):
+        other = _as_value(other)
+        return _new(self.data - other.data, (self, other), (1.0, -1.0), "-")
+
+    def __truediv__(self, other):
+        other = _as_value(other)
+        if other.data == 0.0:
+            raise ZeroDivisionError(
+                f"Division of {self.data!r} by a Value that is exactly 0. "
+                "Add a small epsilon to the denominator or check where it became zero."
+            )
+        inv = 1.0 / other.data
+        # d(a/b)/da = 1/b,  d(a/b)/db = -a/b^2
+        return _new(self.data * inv, (self, other), (inv, -self.data * inv * inv), "/")
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Value):
+            return _power_value_exponent(self, exponent)
+        k = _check_number(exponent, "exponent")
+        x = self.data
+        if x == 0.0 and k < 0:
+            raise ZeroDivisionError(f"0 ** {k} is undefined (division by zero).")
+        if x < 0 and not k.is_integer():
+            raise ValueError(
+                f"({x}) ** {k}: a negative base with a non-integer exponent is not a real number."
+            )
+        # d(x^k)/dx = k * x^(k-1); at x = 0 with 0 < k < 1 the slope is infinite
+        local = k * x ** (k - 1) if not (x == 0.0 and k < 1) else (0.0 if k == 0 else math.inf)
+        return _new(x**k, (self,), (local,), f"**{k:g}")
+
+    def __rpow__(self, base):
+        return _power_value_exponent(_as_value(base), self)
+
+    def __neg__(self):
+        return _new(-self.data, (self,), (-1.0,), "neg")
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __rsub__(self, other):
+        return _as_value(other) - self
+
+    def __rtruediv__(self, other):
+        return _as_value(other) / self
+
+    # ------------------------------------------------------------------ functions
+
+    def exp(self):
+        """e ** self; local derivative e ** self."""
+        try:
+            e = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(
+                f"exp({self.data:g}) is too large for a float. Such large inputs usually "
+                "mean the training diverged: try a smaller learning rate."
+            ) from None
+        return _new(e, (self,), (e,), "exp")
+
+    def log(self):
+        """Natural logarithm; local derivative 1 / self."""
+        if self.data <= 0:
+            raise ValueError(
+                f"log({self.data!r}): the logarithm needs a positive number. "
+                "If this is a probability, clip it away from 0 or use a log-sum-exp form."
+            )
+        return _new(math.log(self.data), (self,), (1.0 / self.data,), "log")
+
+    def tanh(self):
+        """Hyperbolic tangent; local derivative 1 - tanh^2."""
+        t = math.tanh(self.data)
+        return _new(t, (self,), (1.0 - t * t,), "tanh")
+
+    def sigmoid(self):
+        """Logistic sigmoid 1 / (1 + e^-x), computed without overflow; derivative s(1 - s)."""
+        x = self.data
+        if x >= 0:
+            s = 1.0 / (1.0 + math.exp(-x))
+        else:
+            e = math.exp(x)
+            s = e / (1.0 + e)
+        return _new(s, (self,), (s * (1.0 - s),), "sigmoid")
+
+    def relu(self):
+        """max(0, x); derivative 1 where x > 0, else 0 (0 at x = 0, as PyTorch)."""
+        x = self.data
+        return _new(x if x > 0 else 0.0, (self,), (1.0 if x > 0 else 0.0,), "relu")
+
+    # ------------------------------------------------------------------ backward
+
+    def backward(self, grad: float = 1.0) -> None:
+        """Fill ``.grad`` of every node this one depends on with d(self)/d(node).
+
+        Gradients are *added* to what ``.grad`` already holds (see the module doc).
+        """
+        run_backward(self, _check_number(grad, "backward seed"))
+
+    def backward_steps(self, grad: float = 1.0):
+        """Run backward and return the list of ``BackwardStep`` records, node by node."""
+        return record_backward_steps(self, _check_number(grad, "backward seed"))
+
+    def register_hook(self, hook):
+        """Call ``hook(gradient)`` when this node's gradient is known; it may return a new one."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return hook
+
+    # The node protocol of backproplab.autograd.
+    def _chain(self, upstream):
+        return [local * upstream for local in self._local_grads]
+
+    def _accumulate(self, gradient):
+        self.grad += gradient
+
+    def _free(self):
+        pass  # scalar graphs are kept: pictures and the stepper read them after backward
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def parents(self) -> tuple:
+        """The Values this one was computed from."""
+        return self._parents
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that produced this Value ('' for a leaf)."""
+        return self._op
+
+    @property
+    def local_grads(self) -> tuple:
+        """d(self)/d(parent) for each parent, in the order of ``parents``."""
+        return self._local_grads
+
+    def zero_grad(self) -> None:
+        """Set this Value's gradient back to 0."""
+        self.grad = 0.0
+
+    def item(self) -> float:
+        """The number held, as a Python float (same name as in tensor mode)."""
+        return self.data
+
+    def __float__(self):
+        return float(self.data)
+
+    def __repr__(self):
+        name = f"{self.label}: " if self.label else ""
+        return f"Value({name}data={self.data:.6g}, grad={self.grad:.6g})"
+
+
+def _as_value(x) -> Value:
+    return x if isinstance(x, Value) else Value(x)
+
+
+def _as_float(x, what: str) -> float:
+    return x if type(x) is float and x == x else _check_number(x, what)
+
+
+def weighted_sum(weights, inputs, bias=0.0) -> Value:
+    """``sum_i weights[i] * inputs[i] + bias`` as ONE node: a neuron's pre-activation.
+
+    The node has an edge to every Value among the weights, inputs and bias, with the
+    local derivatives  d/d weights[i] = inputs[i],  d/d inputs[i] = weights[i],
+    d/d bias = 1.  The gradients are exactly those of the chain of ``*`` and ``+`` it
+    replaces, with 2n fewer nodes to store and to visit in the backward pass.
+    """
+    weights, inputs = list(weights), list(inputs)
+    if len(weights) != len(inputs):
+        raise ValueError(f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs.")
+    parents, local_grads = [], []
+    if isinstance(bias, Value):
+        total = bias.data
+        parents.append(bias)
+        local_grads.append(1.0)
+    else:
+        total = _as_float(bias, "bias")
+    for w, x in zip(weights, inputs):
+        w_is_node, x_is_node = isinstance(w, Value), isinstance(x, Value)
+        wd = w.data if w_is_node else _as_float(w, "weight")
+        xd = x.data if x_is_node else _as_float(x, "input")
+        total += wd * xd
+        if w_is_node:
+            parents.append(w)
+            local_grads.append(xd)
+        if x_is_node:
+            parents.append(x)
+            local_grads.append(wd)
+    return _new(total, tuple(parents), tuple(local_grads), "Σw·x+b")
+
+
+def _power_value_exponent(base: Value, exponent: Value) -> Value:
+    """base ** exponent with a Value exponent: d/dbase = e*b^(e-1), d/dexponent = b^e ln b."""
+    b, e = base.data, exponent.data
+    if b <= 0:
+        raise ValueError(
+            f"{b!r} ** Value: a Value exponent needs a positive base, because the gradient "
+            "toward the exponent is b**e * log(b). Use a number exponent for other bases."
+        )
+    out = b**e
+    return _new(out, (base, exponent), (e * b ** (e - 1), out * math.log(b)), "**")

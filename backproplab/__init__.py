@@ -4,15 +4,21 @@ Scalar mode (``Value``) shows every derivative; tensor mode (``Tensor``) trains 
 networks.  Both share the four stages: forward pass, loss, backward pass, update.
 """
 
-from . import data, losses, nn, optim
+from . import backend, data, functional, losses, nn, optim
 from .autograd import BackwardStep
+from .backend import DeviceError, gpu_available
+from .functional import concatenate, stack, where
+from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .io import load, save
 from .random import manual_seed
 from .scalar import Value
+from .tensor import Function, Tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "BackwardStep", "gradcheck", "numerical_grad", "GradcheckError",
+    "Value", "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "gpu_available", "DeviceError", "save", "load", "concatenate", "stack", "where", "backend", "functional", "BackwardStep", "gradcheck", "numerical_grad", "GradcheckError",
     "manual_seed", "data", "losses", "nn", "optim",
 ]

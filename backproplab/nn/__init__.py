@@ -1,8 +1,15 @@
-"""Network pieces for both modes: ``Module`` and the layers built on it."""
+"""Network pieces for both modes: ``Module`` and the layers built on it.
+
+Scalar mode: ``Neuron``, ``Layer``, ``ScalarMLP`` (Values).  Tensor mode: ``Linear``,
+activations, ``Dropout``, ``Sequential``, ``MLP`` (Tensors).  Both MLPs share one
+signature and give the same weights for the same seed.
+"""
 
 from .init import INIT_SCHEMES
+from .layers import GELU, MLP, Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
 from .scalar_layers import MLP as ScalarMLP
 from .scalar_layers import Layer, Neuron
 
-__all__ = ["Module", "Neuron", "Layer", "ScalarMLP", "INIT_SCHEMES"]
+__all__ = ["Module", "Neuron", "Layer", "ScalarMLP", "INIT_SCHEMES", "Linear", "ReLU", "Tanh",
+           "Sigmoid", "GELU", "Identity", "Dropout", "Sequential", "MLP"]

@@ -1,0 +1,277 @@
+"""Tensor ops that take more than one line: softmax, GELU, linear layers, losses, joins.
+
+Each is a ``Function`` with its forward and backward side by side, or a short
+composition of ops whose gradients the engine already knows.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import backend
+from .tensor import Function, Tensor, _operand
+
+__all__ = ["softmax", "log_softmax", "gelu", "where", "concatenate", "stack", "linear",
+           "mse_tensor", "cross_entropy_tensor", "bce_with_logits_tensor"]
+
+
+def _axis_ok(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} axes.")
+    return axis
+
+
+class Softmax(Function):
+    def forward(self, a, axis=-1):
+        xp = backend.array_module(a)
+        self.axis = _axis_ok(axis, a.ndim)
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))  # shifting by the max avoids overflow
+        self.out = e / e.sum(axis=axis, keepdims=True)
+        return self.out
+
+    def backward(self, g):
+        # Jacobian-vector product of softmax: s * (g - sum(g * s))
+        s = self.out
+        return (s * (g - (g * s).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    def forward(self, a, axis=-1):
+        xp = backend.array_module(a)
+        self.axis = _axis_ok(axis, a.ndim)
+        shifted = a - a.max(axis=axis, keepdims=True)
+        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        return self.out
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        return (g - xp.exp(self.out) * g.sum(axis=self.axis, keepdims=True),)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``, computed without overflow."""
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """log(softmax(x)) along ``axis``, computed as x - logsumexp(x) (no log of 0)."""
+    return LogSoftmax.apply(x, axis=axis)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+class GELUTanh(Function):
+    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+
+    def forward(self, a):
+        xp = backend.array_module(a)
+        self.a = a
+        self.t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a**3))
+        return 0.5 * a * (1 + self.t)
+
+    def backward(self, g):
+        a, t = self.a, self.t
+        inner_slope = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+        return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner_slope),)
+
+
+class GELUExact(Function):
+    """GELU, exact: x * Phi(x), with Phi the standard normal CDF."""
+
+    def forward(self, a):
+        xp = backend.array_module(a)
+        self.a = a
+        self.cdf = 0.5 * (1 + backend.erf(a / math.sqrt(2.0)))
+        self.pdf = xp.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+        return a * self.cdf
+
+    def backward(self, g):
+        return (g * (self.cdf + self.a * self.pdf),)
+
+
+def gelu(x: Tensor, approximate: str = "tanh") -> Tensor:
+    """Gaussian error linear unit.  ``approximate="tanh"`` (the default here, as in GPT-2)
+    is fast; ``"none"`` is the exact erf form, PyTorch's default.  They differ by < 1e-3."""
+    if approximate == "tanh":
+        return GELUTanh.apply(x)
+    if approximate == "none":
+        return GELUExact.apply(x)
+    raise ValueError(f"approximate must be 'tanh' or 'none', got {approximate!r}.")
+
+
+class Where(Function):
+    def forward(self, a, b, condition=None):
+        self.condition = condition
+        return backend.array_module(condition).where(condition, a, b)
+
+    def backward(self, g):
+        zero = g * 0
+        return (backend.array_module(g).where(self.condition, g, zero) if self.needs_grad[0] else None,
+                backend.array_module(g).where(self.condition, zero, g) if self.needs_grad[1] else None)
+
+
+def where(condition, a, b) -> Tensor:
+    """Elementwise ``a`` where ``condition`` is true, else ``b``; the gradient follows the choice."""
+    like = a if isinstance(a, Tensor) else b
+    if not isinstance(like, Tensor):
+        like = Tensor(a)
+    cond = condition._data if isinstance(condition, Tensor) else backend.to_device(condition, like.device)
+    if cond.dtype.kind != "b":
+        raise TypeError(f"where needs a boolean condition, got dtype {cond.dtype}.")
+    return Where.apply(_operand(a, like), _operand(b, like), condition=cond)
+
+
+class Concatenate(Function):
+    def forward(self, *arrays, axis=0):
+        xp = backend.array_module(arrays[0])
+        self.axis = axis
+        self.splits = []
+        total = 0
+        for a in arrays[:-1]:
+            total += a.shape[axis]
+            self.splits.append(total)
+        try:
+            return xp.concatenate(arrays, axis=axis)
+        except ValueError as exc:
+            shapes = [tuple(a.shape) for a in arrays]
+            raise ValueError(f"concatenate along axis {axis}: shapes {shapes} differ off that axis "
+                             f"({exc}).") from None
+
+    def backward(self, g):
+        return tuple(backend.array_module(g).split(g, self.splits, axis=self.axis))
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Join tensors end to end along an existing axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concatenate needs at least one tensor.")
+    return Concatenate.apply(*[_operand(t, tensors[0]) for t in tensors], axis=axis)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor.")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"stack needs tensors of one shape, got {sorted(shapes)}.")
+    ndim = tensors[0].ndim + 1
+    axis = _axis_ok(axis, ndim) % ndim
+    return concatenate([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)
+
+
+class Linear(Function):
+    """y = x @ W.T + b in one node: d/dx = g @ W, d/dW = g.T @ x, d/db = sum of g."""
+
+    def forward(self, x, weight, bias=None):
+        if x.shape[-1] != weight.shape[1]:
+            raise ValueError(f"Linear layer expects inputs with {weight.shape[1]} features (last "
+                             f"axis), got shape {tuple(x.shape)}.")
+        self.x, self.weight = x, weight
+        out = x @ weight.T
+        return out if bias is None else out + bias
+
+    def backward(self, g):
+        x2 = self.x.reshape(-1, self.x.shape[-1])
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = g @ self.weight if self.needs_grad[0] else None
+        gw = g2.T @ x2 if self.needs_grad[1] else None
+        gb = g2.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
+        return gx, gw, gb
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """The affine map of a dense layer, x @ weight.T + bias (weight has shape (out, in))."""
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+
+
+# ---------------------------------------------------------------- losses (tensor mode)
+
+
+def _target_tensor(target, like: Tensor) -> Tensor:
+    if isinstance(target, Tensor):
+        return target
+    return Tensor(backend.to_host(target) if hasattr(target, "shape") else target,
+                  dtype=like.dtype, device=like.device)
+
+
+def mse_tensor(pred: Tensor, target) -> Tensor:
+    """Mean of (pred - target)^2; the shapes must match exactly."""
+    target = _target_tensor(target, pred)
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"mse: prediction shape {pred.shape} and target shape {target.shape} differ. "
+            "Broadcasting them would compare every prediction with every target; reshape one "
+            "(e.g. target.reshape(-1, 1))."
+        )
+    diff = pred - target
+    return (diff * diff).mean()
+
+
+class CrossEntropy(Function):
+    """mean_i [logsumexp(z_i) - z_i[t_i]]; its gradient is (softmax(z) - onehot(t)) / N."""
+
+    def forward(self, logits, targets=None):
+        xp = backend.array_module(logits)
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+        self.rows = xp.arange(len(targets))
+        self.targets, self.log_probs = targets, log_probs
+        return -log_probs[self.rows, targets].mean()
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        grad = xp.exp(self.log_probs)
+        grad[self.rows, self.targets] -= 1
+        return (grad * (g / len(self.targets)),)
+
+
+def _class_indices(targets, logits: Tensor):
+    if isinstance(targets, Tensor):
+        indices = targets._data
+        if targets.device != logits.device:
+            raise backend.DeviceError(f"cross_entropy: logits on '{logits.device}', targets on "
+                                      f"'{targets.device}'. Move one with .to(...).")
+    else:
+        indices = backend.to_device(targets, logits.device)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy targets must be integer class indices, got dtype {indices.dtype}. "
+                        "For probabilities or one-hot rows, convert with argmax first.")
+    return indices.reshape(-1)
+
+
+def cross_entropy_tensor(logits: Tensor, targets) -> Tensor:
+    """Softmax cross-entropy for logits of shape (..., classes) and integer targets (...)."""
+    if logits.ndim < 1:
+        raise ValueError("cross_entropy needs logits of shape (batch, classes).")
+    indices = _class_indices(targets, logits)
+    n_classes = logits.shape[-1]
+    flat = logits.reshape(-1, n_classes) if logits.ndim != 2 else logits
+    if len(indices) != flat.shape[0]:
+        raise ValueError(f"cross_entropy: {flat.shape[0]} predictions but {len(indices)} targets. "
+                         "Each row of logits needs exactly one class index.")
+    if len(indices) == 0:
+        raise ValueError("cross_entropy: no predictions given (empty batch).")
+    low, high = int(indices.min()), int(indices.max())
+    if low < 0 or high >= n_classes:
+        bad = low if low < 0 else high
+        raise IndexError(f"cross_entropy: class index {bad} is outside 0..{n_classes - 1} "
+                         f"({n_classes} logits per sample).")
+    return CrossEntropy.apply(flat, targets=indices)
+
+
+def bce_with_logits_tensor(scores: Tensor, targets) -> Tensor:
+    """Binary cross-entropy from raw scores: max(s, 0) - s*y + log(1 + exp(-|s|)), averaged."""
+    targets = _target_tensor(targets, scores)
+    if targets.dtype.kind != "f":
+        targets = Tensor(targets._data, dtype=scores.dtype)
+    if scores.shape != targets.shape:
+        raise ValueError(f"binary cross-entropy: scores shape {scores.shape} and target shape "
+                         f"{targets.shape} differ; reshape one to match.")
+    t = targets._data
+    if not bool(((t >= 0) & (t <= 1)).all()):
+        raise ValueError("binary cross-entropy targets must lie in [0, 1].")
+    return (scores.relu() - scores * targets + ((-scores.abs()).exp() + 1).log()).mean()

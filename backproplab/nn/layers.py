@@ -1,0 +1,177 @@
+"""Tensor-mode layers: ``Linear``, activations, ``Dropout``, ``Sequential`` and ``MLP``.
+
+Names and shapes follow ``torch.nn``: ``Linear.weight`` has shape (out_features,
+in_features) and ``Linear.bias`` (out_features,), so ``y = x @ weight.T + bias``.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..functional import gelu, linear
+from ..random import rng_for
+from ..tensor import Tensor
+from .init import init_weights, resolve_init
+from .module import Module
+
+__all__ = ["Linear", "ReLU", "Tanh", "Sigmoid", "GELU", "Identity", "Dropout", "Sequential", "MLP",
+           "TENSOR_ACTIVATIONS"]
+
+
+def _as_input(x, like: Tensor) -> Tensor:
+    """Accept arrays and lists as inputs, on the parameters' device and dtype."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(x, dtype=like.dtype, device=like.device)
+
+
+class Linear(Module):
+    """A dense layer: every output is a weighted sum of every input, plus a bias."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 init: str = "pytorch", activation: str | None = None, seed: int | None = None,
+                 dtype="float32", device: str = "cpu"):
+        if in_features < 1 or out_features < 1:
+            raise ValueError(f"Linear needs positive sizes, got {in_features} -> {out_features}.")
+        w, b = init_weights(in_features, out_features, resolve_init(init, activation), rng_for(seed))
+        self.weight = Tensor(w, dtype=dtype, device=device, requires_grad=True)
+        self.bias = Tensor(b, dtype=dtype, device=device, requires_grad=True) if bias else None
+
+    def forward(self, x) -> Tensor:
+        """x of shape (..., in_features) -> (..., out_features)."""
+        x = _as_input(x, self.weight)
+        if x.device != self.weight.device:
+            raise backend.DeviceError(
+                f"Linear: the input is on '{x.device}' but the layer's weights are on "
+                f"'{self.weight.device}'. Move the data (x.to('{self.weight.device}')) or the "
+                f"model (model.to('{x.device}'))."
+            )
+        return linear(x, self.weight, self.bias)
+
+    def _extra_repr(self):
+        out_f, in_f = self.weight.shape
+        return f"{in_f} -> {out_f}, bias={self.bias is not None}"
+
+
+class ReLU(Module):
+    """max(0, x), elementwise."""
+
+    def forward(self, x):
+        return x.relu()
+
+
+class Tanh(Module):
+    """tanh(x), elementwise."""
+
+    def forward(self, x):
+        return x.tanh()
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise."""
+
+    def forward(self, x):
+        return x.sigmoid()
+
+
+class GELU(Module):
+    """Gaussian error linear unit (``approximate`` 'tanh' or 'none', see ``functional.gelu``)."""
+
+    def __init__(self, approximate: str = "tanh"):
+        self.approximate = approximate
+
+    def forward(self, x):
+        return gelu(x, self.approximate)
+
+
+class Identity(Module):
+    """Returns its input unchanged (a linear 'activation')."""
+
+    def forward(self, x):
+        return x
+
+
+TENSOR_ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "gelu": GELU,
+                      "linear": Identity}
+
+
+class Dropout(Module):
+    """In training, zero each element with probability ``p`` and scale the rest by 1/(1-p).
+
+    In ``eval()`` mode it does nothing.  The scaling keeps the expected value of every
+    activation the same in both modes.
+    """
+
+    def __init__(self, p: float = 0.5, seed: int | None = None):
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout probability must be in [0, 1), got {p}.")
+        self.p = p
+        self._rng = rng_for(seed)
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        keep = self._rng.random(x.shape) >= self.p
+        mask = backend.to_device(keep, x.device, dtype=x.dtype) / (1 - self.p)
+        return x * Tensor._wrap(mask)
+
+    def _extra_repr(self):
+        return f"p={self.p}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; parameters are named ``0.weight``, ``1.bias``..."""
+
+    def __init__(self, *modules: Module):
+        self.layers = list(modules)
+
+    def _children(self) -> dict:
+        return {str(i): m for i, m in enumerate(self.layers)}
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+
+class MLP(Module):
+    """A multi-layer perceptron on tensors: ``MLP(2, [16, 16, 3])``.
+
+    Same signature and the same weights for the same ``seed`` as scalar mode's
+    ``ScalarMLP``: hidden layers use ``activation``, the last layer is linear, and the
+    parameters are named ``layers.0.weight``, ``layers.0.bias``, ...  Inputs have shape
+    (batch, n_in); outputs (batch, layer_sizes[-1]).
+    """
+
+    def __init__(self, n_in: int, layer_sizes, activation: str = "tanh", init: str = "auto",
+                 seed: int | None = None, dtype="float32", device: str = "cpu"):
+        sizes = [int(n_in)] + [int(s) for s in layer_sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"MLP needs n_in >= 1 and at least one layer size >= 1; got {sizes}.")
+        if activation not in TENSOR_ACTIVATIONS:
+            raise ValueError(f"Unknown activation {activation!r}; choose one of "
+                             f"{', '.join(TENSOR_ACTIVATIONS)}.")
+        rng = rng_for(seed)
+        self.activation = activation
+        self.layers = []
+        for i in range(len(sizes) - 1):
+            act = "linear" if i == len(sizes) - 2 else activation
+            layer_seed = int(rng.integers(2**31))
+            self.layers.append(Linear(sizes[i], sizes[i + 1], init=init, activation=act,
+                                      seed=layer_seed, dtype=dtype, device=device))
+        self._act = TENSOR_ACTIVATIONS[activation]()
+
+    def _children(self) -> dict:
+        return {f"layers.{i}": layer for i, layer in enumerate(self.layers)}
+
+    def forward(self, x) -> Tensor:
+        """Forward a batch through every layer."""
+        *hidden, last = self.layers
+        for layer in hidden:
+            x = self._act(layer(x))
+        return last(x)

@@ -1,0 +1,345 @@
+"""Tensor ops, each a forward and its backward side by side.
+
+In every ``backward``, ``g`` is d(loss)/d(output), the *upstream* gradient; the
+returned values are d(loss)/d(input) = g times the local derivative.  Inputs that are
+plain numbers get ``None``.  Broadcasting is undone afterwards, once, by
+``tensor.unbroadcast``, so these rules are written as if no broadcasting happened.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import backend
+from .tensor import Function
+
+
+def _broadcast_error(op: str, a, b):
+    shape = lambda x: tuple(getattr(x, "shape", ()))  # noqa: E731
+    return ValueError(
+        f"{op}: shapes {shape(a)} and {shape(b)} cannot be broadcast together. Sizes must be "
+        "equal or 1 when aligned from the right; use reshape to add a size-1 axis."
+    )
+
+
+# ---------------------------------------------------------------- arithmetic
+
+
+class Add(Function):
+    def forward(self, a, b):
+        try:
+            return a + b
+        except ValueError:
+            raise _broadcast_error("+", a, b) from None
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        try:
+            return a - b
+        except ValueError:
+            raise _broadcast_error("-", a, b) from None
+
+    def backward(self, g):
+        return g, -g if self.needs_grad[1] else None
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            return a * b
+        except ValueError:
+            raise _broadcast_error("*", a, b) from None
+
+    def backward(self, g):
+        return (g * self.b if self.needs_grad[0] else None,
+                g * self.a if self.needs_grad[1] else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            return a / b
+        except ValueError:
+            raise _broadcast_error("/", a, b) from None
+
+    def backward(self, g):
+        # d(a/b)/da = 1/b,  d(a/b)/db = -a/b^2
+        return (g / self.b if self.needs_grad[0] else None,
+                -g * self.a / (self.b * self.b) if self.needs_grad[1] else None)
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return (-g,)
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        positive = a > 0
+        if self.needs_grad[1] and not (positive if isinstance(positive, bool) else positive.all()):
+            raise ValueError("x ** y with a tensor exponent that needs a gradient requires a "
+                             "positive base (the gradient is x**y * log(x)).")
+        try:
+            self.a, self.b, self.out = a, b, a**b
+        except ValueError:
+            raise _broadcast_error("**", a, b) from None
+        return self.out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = gb = None
+        # d(a^b)/da = b * a^(b-1),  d(a^b)/db = a^b * log(a)
+        if self.needs_grad[0]:
+            ga = g * b * a ** (b - 1)
+        if self.needs_grad[1]:
+            log_a = backend.array_module(self.out).log(a) if hasattr(a, "shape") else math.log(a)
+            gb = g * self.out * log_a
+        return ga, gb
+
+
+class MatMul(Function):
+    """a @ b; for matrices, d/da = g @ b.T and d/db = a.T @ g."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("@ needs tensors with at least one axis; use * for scalars.")
+        inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.shape[-1] != inner_b:
+            raise ValueError(
+                f"@: shapes {tuple(a.shape)} and {tuple(b.shape)} do not fit: the last axis of the "
+                f"left ({a.shape[-1]}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} "
+                f"axis of the right ({inner_b}). Transpose one of them (.T)?"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        xp = backend.array_module(g)
+        # Treat vectors as 1-row / 1-column matrices, then drop that axis again.
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = xp.expand_dims(g2, -1)
+        ga = gb = None
+        if self.needs_grad[0]:
+            ga = g2 @ xp.swapaxes(b2, -1, -2)
+            ga = ga[..., 0, :] if a.ndim == 1 else ga
+        if self.needs_grad[1]:
+            gb = xp.swapaxes(a2, -1, -2) @ g2
+            gb = gb[..., 0] if b.ndim == 1 else gb
+        return ga, gb
+
+
+# ---------------------------------------------------------------- elementwise functions
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.out = backend.array_module(a).exp(a)
+        return self.out
+
+    def backward(self, g):
+        return (g * self.out,)  # d e^a / da = e^a
+
+
+class Log(Function):
+    def forward(self, a):
+        if not bool((a > 0).all()):
+            raise ValueError("log of zero or negative values. If these are probabilities, use "
+                             "log_softmax / cross_entropy, or clip them away from 0.")
+        self.a = a
+        return backend.array_module(a).log(a)
+
+    def backward(self, g):
+        return (g / self.a,)
+
+
+class Tanh(Function):
+    def forward(self, a):
+        self.out = backend.array_module(a).tanh(a)
+        return self.out
+
+    def backward(self, g):
+        return (g * (1 - self.out * self.out),)
+
+
+class Sigmoid(Function):
+    def forward(self, a):
+        # 1/(1+e^-a) written with tanh: the same function, and no overflow for large |a|
+        self.out = 0.5 * (1 + backend.array_module(a).tanh(0.5 * a))
+        return self.out
+
+    def backward(self, g):
+        return (g * self.out * (1 - self.out),)
+
+
+class ReLU(Function):
+    def forward(self, a):
+        self.mask = a > 0
+        return a * self.mask
+
+    def backward(self, g):
+        return (g * self.mask,)  # slope 1 where a > 0, else 0 (0 at a = 0, as PyTorch)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.sign = backend.array_module(a).sign(a)
+        return a * self.sign
+
+    def backward(self, g):
+        return (g * self.sign,)
+
+
+class Clip(Function):
+    def forward(self, a, low=None, high=None):
+        xp = backend.array_module(a)
+        self.mask = xp.ones(a.shape, dtype=bool)
+        out = a
+        if low is not None:
+            self.mask &= a >= low
+            out = xp.maximum(out, low)
+        if high is not None:
+            self.mask &= a <= high
+            out = xp.minimum(out, high)
+        return out.astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        return (g * self.mask,)  # gradient passes only where the value was not clipped
+
+
+# ---------------------------------------------------------------- reductions
+
+
+def _axes(axis, ndim: int) -> tuple:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for ax in axes:
+        if not -ndim <= ax < max(ndim, 1):
+            raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} axes.")
+    return tuple(sorted(ax % ndim for ax in axes)) if ndim else ()
+
+
+def _expand_back(g, axes: tuple, keepdims: bool):
+    """Give a reduced gradient its size-1 axes back, so it broadcasts against the input."""
+    return g if keepdims or not axes else backend.array_module(g).expand_dims(g, axes)
+
+
+class Sum(Function):
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = a.shape, _axes(axis, a.ndim), keepdims
+        return a.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        return (xp.broadcast_to(_expand_back(g, self.axes, self.keepdims), self.shape),)
+
+
+class Mean(Function):
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = a.shape, _axes(axis, a.ndim), keepdims
+        self.count = 1
+        for ax in self.axes:
+            self.count *= a.shape[ax]
+        if self.count == 0:
+            raise ValueError(f"mean over an empty axis of a tensor with shape {tuple(a.shape)}.")
+        return a.mean(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        g = _expand_back(g, self.axes, self.keepdims) / self.count
+        return (xp.broadcast_to(g, self.shape),)
+
+
+class Max(Function):
+    def forward(self, a, axis=None, keepdims=False):
+        self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
+        out = a.max(axis=self.axes, keepdims=True)
+        self.mask = a == out
+        self.count = self.mask.sum(axis=self.axes, keepdims=True)
+        return out if keepdims else out.reshape([n for i, n in enumerate(a.shape)
+                                                 if i not in self.axes])
+
+    def backward(self, g):
+        # The gradient goes to the maximum; tied maxima share it equally.
+        return (_expand_back(g, self.axes, self.keepdims) * self.mask / self.count,)
+
+
+# ---------------------------------------------------------------- shapes and indexing
+
+
+class Reshape(Function):
+    def forward(self, a, shape):
+        self.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(f"Cannot reshape a tensor of shape {tuple(a.shape)} ({a.size} "
+                             f"elements) into {shape}.") from None
+
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+class Transpose(Function):
+    def forward(self, a, axes=None):
+        self.axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(ax % a.ndim for ax in axes)
+        if sorted(self.axes) != list(range(a.ndim)):
+            raise ValueError(f"transpose axes {axes} are not a permutation of {a.ndim} axes.")
+        return a.transpose(self.axes)
+
+    def backward(self, g):
+        inverse = [0] * len(self.axes)
+        for i, ax in enumerate(self.axes):
+            inverse[ax] = i
+        return (g.transpose(inverse),)
+
+
+def _is_advanced(index) -> bool:
+    if isinstance(index, tuple):
+        return any(_is_advanced(i) for i in index)
+    return hasattr(index, "shape") or isinstance(index, list)
+
+
+class GetItem(Function):
+    """x[index]: slices, integers, integer arrays and boolean masks."""
+
+    def forward(self, a, index):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        try:
+            return a[index]
+        except IndexError as exc:
+            raise IndexError(f"Index {index!r} does not fit a tensor of shape {tuple(a.shape)}: "
+                             f"{exc}") from None
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        grad = xp.zeros(self.shape, dtype=g.dtype)
+        if _is_advanced(self.index):
+            backend.scatter_add(grad, self.index, g)  # repeated indices add up
+        else:
+            grad[self.index] = g
+        return (grad,)
+
+
+class ToDevice(Function):
+    def forward(self, a, device):
+        self.source = backend.device_of(a)
+        return backend.to_device(a, device)
+
+    def backward(self, g):
+        return (backend.to_device(g, self.source),)

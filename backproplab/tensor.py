@@ -1,0 +1,445 @@
+"""Tensor mode: arrays as nodes.  ``Tensor`` holds the data, ``Function`` the chain rule.
+
+Every operation is a ``Function`` subclass with ``forward`` and ``backward`` side by
+side (``ops.py``, ``functional.py``).  ``forward`` computes the output array and saves
+what the derivative needs; ``backward`` receives d(loss)/d(output) and returns
+d(loss)/d(input) for each input: "upstream gradient times local derivative", as in
+scalar mode, with arrays (a vector-Jacobian product).
+
+Broadcasting is undone in one place: ``unbroadcast`` sums each gradient back to the
+shape of its input after every backward step.  A gradient whose shape still differs
+from its input's is a bug in that op and is reported with the op's name.
+
+The graph is freed after ``backward()`` unless ``retain_graph=True``.  Only leaves
+(tensors the user made with ``requires_grad=True``) and tensors that called
+``retain_grad()`` keep a ``.grad``; gradients accumulate until ``zero_grad()``.
+Floating data becomes float32 unless ``dtype=`` says otherwise; integer and boolean
+data (labels, masks) keep their type.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import backend
+from .autograd import apply_hooks, run_backward
+from .grad_mode import _state as _grad_state
+
+__all__ = ["Tensor", "Function", "unbroadcast"]
+
+
+def unbroadcast(grad, shape: tuple):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, to get ``shape``.
+
+    If x of shape (3,) was broadcast against (4, 3), each x[j] was used 4 times, so its
+    gradient is the sum of the 4 upstream gradients in column j.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Function:
+    """One differentiable operation: subclasses define ``forward`` and ``backward``.
+
+    ``forward(*arrays, **options)`` returns the output array and may save arrays on
+    ``self``.  ``backward(grad)`` returns one gradient per input (``None`` where none is
+    needed).  ``self.needs_grad[i]`` tells whether input i wants a gradient.
+    """
+
+    @classmethod
+    def apply(cls, *inputs, **options) -> "Tensor":
+        """Run the op on Tensors (and numbers) and record it in the graph."""
+        device = None
+        for x in inputs:
+            if isinstance(x, Tensor):
+                d = x.device
+                if device is None:
+                    device = d
+                elif d != device:
+                    raise backend.DeviceError(
+                        f"{cls.__name__}: one input is on '{device}', another on '{d}'. "
+                        f"Move them to one device first, e.g. x.to('{device}')."
+                    )
+        fn = cls()
+        fn.needs_grad = needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        out = Tensor._wrap(fn.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs],
+                                      **options))
+        if _grad_state["grad"] and True in needs:
+            fn.inputs = inputs
+            out.requires_grad = True
+            out._ctx = fn
+            out._parents = tuple(x for x, need in zip(inputs, needs) if need)
+        return out
+
+    def forward(self, *arrays, **options):
+        """Compute the output array from the input arrays."""
+        raise NotImplementedError
+
+    def backward(self, grad):
+        """Return d(loss)/d(input) for each input, given d(loss)/d(output)."""
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        """The op's name, as pictures and error messages show it."""
+        return type(self).__name__
+
+
+class _Freed(Function):
+    """Stands in for an op whose saved arrays an earlier backward pass freed."""
+
+
+_FREED = _Freed()
+
+
+def _as_array(data, dtype, device):
+    """Turn ``data`` into an array of the requested dtype on the requested device."""
+    if isinstance(data, Tensor):
+        data = data._data
+    source_device = backend.device_of(data)
+    if device is None:
+        device = source_device
+    if dtype is None:
+        kind = np.asarray(data).dtype.kind if source_device == "cpu" else data.dtype.kind
+        if kind in "fc" or kind not in "biu":
+            dtype = np.float32
+    try:
+        array = backend.to_device(data, device, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"Cannot make a Tensor from {type(data).__name__}: {exc}. "
+                        "Pass numbers, nested lists of numbers or an array.") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor data must be numeric, got dtype {array.dtype}.")
+    return array
+
+
+class Tensor:
+    """An array that remembers how it was computed, so gradients can flow back."""
+
+    __slots__ = ("_data", "grad", "requires_grad", "name", "_ctx", "_parents", "_hooks",
+                 "_pass_grad", "_retain")
+    _is_tensor = True
+    __array_ufunc__ = None  # ``ndarray + Tensor`` falls back to Tensor.__radd__
+    __hash__ = object.__hash__  # identity, even though == compares elementwise
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, device: str | None = None,
+                 name: str = ""):
+        self._data = _as_array(data, dtype, device)
+        self.grad = None
+        self.requires_grad = False
+        self.name = name
+        self._ctx = None
+        self._parents = ()
+        self._hooks = None
+        self._pass_grad = None
+        self._retain = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _wrap(array) -> "Tensor":
+        """A new leaf around ``array`` (no copy, no checks): the result of an op."""
+        t = Tensor.__new__(Tensor)
+        t._data = array
+        t.grad = None
+        t.requires_grad = False
+        t.name = ""
+        t._ctx = None
+        t._parents = ()
+        t._hooks = None
+        t._pass_grad = None
+        t._retain = False
+        return t
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Ask for (or stop asking for) gradients of this leaf tensor, in place."""
+        if flag and self._data.dtype.kind != "f":
+            raise TypeError(
+                f"Only floating-point tensors can require gradients; this one is {self.dtype}. "
+                "Create it with dtype='float32' (or write 1.0 instead of 1)."
+            )
+        self.requires_grad = bool(flag)
+        return self
+
+    # ------------------------------------------------------------------ data and devices
+
+    @property
+    def data(self):
+        """The array held (NumPy on the CPU, CuPy on the GPU)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            value = value._data
+        if backend.device_of(value) != self.device:
+            raise backend.DeviceError(
+                f"New data is on '{backend.device_of(value)}' but the tensor is on "
+                f"'{self.device}'. Move the array first."
+            )
+        if tuple(value.shape) != self.shape:
+            raise ValueError(f"New data has shape {tuple(value.shape)}, the tensor has {self.shape}; "
+                             "assigned data must keep the shape.")
+        self._data = value.astype(self._data.dtype, copy=False)
+
+    shape = property(lambda self: tuple(self._data.shape), doc="The tensor's shape (a tuple).")
+    dtype = property(lambda self: self._data.dtype, doc="The element type (float32 by default).")
+    ndim = property(lambda self: self._data.ndim, doc="The number of axes.")
+    size = property(lambda self: int(self._data.size), doc="The number of elements.")
+    device = property(lambda self: backend.device_of(self._data), doc="'cpu' or 'gpu'.")
+    is_leaf = property(lambda self: self._ctx is None, doc="True unless an op made this tensor.")
+    xp = property(lambda self: backend.array_module(self._data),
+                  doc="The array module (numpy or cupy) of this tensor's device.")
+
+    def __len__(self):
+        return len(self._data)
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (copied from the GPU if needed)."""
+        return backend.to_host(self._data)
+
+    def tolist(self):
+        """The values as (nested) Python lists."""
+        return self.numpy().tolist()
+
+    def item(self) -> float:
+        """The single value of a one-element tensor, as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element; this one has shape {self.shape}. "
+                             "Reduce it first, e.g. with .sum() or .mean().")
+        return self._data.reshape(()).item()
+
+    def to(self, device: str) -> "Tensor":
+        """This tensor on ``device``; gradients flow back across the move."""
+        backend.check_device(device)
+        if device == self.device:
+            return self
+        return ops.ToDevice.apply(self, device=device)
+
+    def detach(self) -> "Tensor":
+        """The same data, cut off from the graph (no gradient flows through it)."""
+        return Tensor._wrap(self._data)
+
+    def _move_to(self, device: str) -> None:
+        """Move this leaf's data (and grad) to ``device`` in place (used by Module.to)."""
+        self._data = backend.to_device(self._data, device)
+        if self.grad is not None:
+            self.grad = backend.to_device(self.grad, device)
+
+    def _from_host(self, array):
+        """A NumPy array converted to this tensor's device and dtype."""
+        return backend.to_device(np.asarray(array), self.device, dtype=self.dtype)
+
+    def _to_host(self, array):
+        return backend.to_host(array)
+
+    def _take_rows(self, index) -> "Tensor":
+        return Tensor._wrap(self._data[backend.to_device(index, self.device)])
+
+    # ------------------------------------------------------------------ backward
+
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Fill ``.grad`` of every leaf this tensor depends on with d(self)/d(leaf).
+
+        ``grad`` is d(loss)/d(self); it may be left out for a one-element tensor.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("This tensor does not require grad: no input had requires_grad=True, "
+                               "or it was computed inside no_grad().")
+        if self._ctx is _FREED:
+            raise RuntimeError(_FREED_MESSAGE)
+        xp = self.xp
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a one-element tensor; this one has shape "
+                    f"{self.shape}. Reduce it to a scalar loss (.sum(), .mean()) or pass grad=."
+                )
+            seed = xp.ones_like(self._data)
+        else:
+            seed = grad._data if isinstance(grad, Tensor) else grad
+            if backend.device_of(seed) != self.device:
+                raise backend.DeviceError(f"grad is on '{backend.device_of(seed)}', the tensor on "
+                                          f"'{self.device}'.")
+            seed = xp.asarray(seed, dtype=self.dtype)
+            if seed.shape != self._data.shape:
+                raise ValueError(f"grad has shape {tuple(seed.shape)} but the tensor has {self.shape}.")
+        run_backward(self, seed, retain_graph=retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this intermediate tensor too (leaves always keep theirs)."""
+        self._retain = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad_array)`` when this tensor's gradient is known; it may return a new one."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return hook
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``grad`` becomes None)."""
+        self.grad = None
+
+    # The node protocol of backproplab.autograd.
+    def _chain(self, upstream):
+        fn = self._ctx
+        grads = fn.backward(upstream)
+        out = []
+        for x, need, g in zip(fn.inputs, fn.needs_grad, grads):
+            if not need:
+                continue
+            if g is not None:
+                g = unbroadcast(g, x._data.shape)
+                if g.shape != x._data.shape:
+                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape "
+                                       f"{tuple(g.shape)} for an input of shape {x.shape}.")
+                if _grad_state["anomaly"] and not bool(self.xp.isfinite(g).all()):
+                    raise FloatingPointError(
+                        f"detect_anomaly: the backward pass of {fn.name} produced NaN or inf "
+                        f"(upstream gradient finite: {bool(self.xp.isfinite(upstream).all())})."
+                    )
+            out.append(g)
+        return out
+
+    def _accumulate(self, gradient):
+        if self._ctx is _FREED:
+            raise RuntimeError(_FREED_MESSAGE)
+        if self._ctx is None or self._retain:
+            self.grad = gradient if self.grad is None else self.grad + gradient
+
+    def _free(self):
+        if self._ctx is not None:
+            self._ctx = _FREED
+            self._parents = ()
+
+
+    # ------------------------------------------------------------------ operators
+    # Each is one line: the op's forward and backward live in ops.py.
+
+    def __add__(self, other): return ops.Add.apply(self, _operand(other, self))
+    def __radd__(self, other): return ops.Add.apply(_operand(other, self), self)
+    def __sub__(self, other): return ops.Sub.apply(self, _operand(other, self))
+    def __rsub__(self, other): return ops.Sub.apply(_operand(other, self), self)
+    def __mul__(self, other): return ops.Mul.apply(self, _operand(other, self))
+    def __rmul__(self, other): return ops.Mul.apply(_operand(other, self), self)
+    def __truediv__(self, other): return ops.Div.apply(self, _operand(other, self))
+    def __rtruediv__(self, other): return ops.Div.apply(_operand(other, self), self)
+    def __pow__(self, other): return ops.Pow.apply(self, _operand(other, self))
+    def __rpow__(self, other): return ops.Pow.apply(_operand(other, self), self)
+    def __matmul__(self, other): return ops.MatMul.apply(self, _operand(other, self))
+    def __rmatmul__(self, other): return ops.MatMul.apply(_operand(other, self), self)
+    def __neg__(self): return ops.Neg.apply(self)
+    def __getitem__(self, index): return ops.GetItem.apply(self, index=_index(index, self))
+
+    # Comparisons give boolean tensors (masks); they are not differentiable.
+    def __gt__(self, other): return Tensor._wrap(self._data > _raw(other))
+    def __ge__(self, other): return Tensor._wrap(self._data >= _raw(other))
+    def __lt__(self, other): return Tensor._wrap(self._data < _raw(other))
+    def __le__(self, other): return Tensor._wrap(self._data <= _raw(other))
+    def __eq__(self, other): return Tensor._wrap(self._data == _raw(other))
+    def __ne__(self, other): return Tensor._wrap(self._data != _raw(other))
+
+    def exp(self): return ops.Exp.apply(self)
+    def log(self): return ops.Log.apply(self)
+    def tanh(self): return ops.Tanh.apply(self)
+    def sigmoid(self): return ops.Sigmoid.apply(self)
+    def relu(self): return ops.ReLU.apply(self)
+    def gelu(self, approximate: str = "tanh"): return functional.gelu(self, approximate)
+    def sqrt(self): return self ** 0.5
+    def abs(self): return ops.Abs.apply(self)
+    def clip(self, min=None, max=None): return ops.Clip.apply(self, low=min, high=max)
+    def softmax(self, axis: int = -1): return functional.softmax(self, axis)
+    def log_softmax(self, axis: int = -1): return functional.log_softmax(self, axis)
+
+    def sum(self, axis=None, keepdims: bool = False):
+        """Sum over ``axis`` (an int, a tuple, or None for all)."""
+        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False):
+        """Mean over ``axis`` (an int, a tuple, or None for all)."""
+        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims: bool = False):
+        """Maximum over ``axis``; ties share the gradient equally."""
+        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis=None) -> "Tensor":
+        """Indices of the maxima (an integer tensor, not differentiable)."""
+        return Tensor._wrap(self._data.argmax(axis=axis))
+
+    def reshape(self, *shape):
+        """The same elements in a new shape (``-1`` infers one size)."""
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return ops.Reshape.apply(self, shape=tuple(shape))
+
+    def transpose(self, *axes):
+        """Permute the axes (reverse them when none are given)."""
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+
+    @property
+    def T(self):
+        """The tensor with its axes reversed (the transpose of a matrix)."""
+        return self.transpose()
+
+    # ------------------------------------------------------------------ display
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), precision=4, separator=", ", threshold=20,
+                               prefix="Tensor(")
+        extras = []
+        if self.dtype != np.float32:
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self._ctx is not None and self._ctx is not _FREED:
+            extras.append(f"grad_fn={self._ctx.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "Tensor(" + ", ".join([body] + extras) + ")"
+
+
+_FREED_MESSAGE = ("This graph was already freed by an earlier backward(). Call "
+                  "backward(retain_graph=True) the first time to backpropagate through it twice, "
+                  "or recompute the forward pass.")
+
+
+def _raw(x):
+    """The array or number inside ``x``, for non-differentiable comparisons."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _index(index, like: Tensor):
+    """Tensors inside an index become arrays on the indexed tensor's device."""
+    if isinstance(index, tuple):
+        return tuple(_index(i, like) for i in index)
+    if isinstance(index, Tensor):
+        index = index._data
+    if isinstance(index, list) or hasattr(index, "shape"):
+        return backend.to_device(index, like.device)
+    return index
+
+
+def _operand(x, like: Tensor):
+    """Python numbers stay numbers; arrays and lists become Tensors of ``like``'s dtype."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)):
+        return x.item() if isinstance(x, np.generic) else x
+    if isinstance(x, (bool, np.bool_)):
+        return float(x)
+    dtype = like.dtype if like.dtype.kind == "f" else None
+    return Tensor(x, dtype=dtype, device=backend.device_of(x) if hasattr(x, "shape") else "cpu")
+
+
+from . import functional, ops  # noqa: E402  (the ops need Tensor and Function above)

@@ -44,6 +44,8 @@ def _unwrap(item):
 
 
 def _wrap(result):
+    if isinstance(result, np.generic):  # 0-d results stay device arrays, as in CuPy
+        return np.asarray(result).view(GuardArray)
     if isinstance(result, np.ndarray) and not isinstance(result, GuardArray):
         return result.view(GuardArray)
     if isinstance(result, tuple):

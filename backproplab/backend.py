@@ -138,8 +138,8 @@ def erf(array):
 
         return cupyx.scipy.special.erf(array)
     xp = array_module(array)
-    host = to_host(array)
-    values = np.frompyfunc(math.erf, 1, 1)(host).astype(host.dtype)
+    host = np.asarray(to_host(array))
+    values = np.asarray(np.frompyfunc(math.erf, 1, 1)(host), dtype=host.dtype)
     return values if xp is np else xp.asarray(values)
 
 

@@ -125,6 +125,8 @@ class MatMul(Function):
     def backward(self, g):
         a, b = self.a, self.b
         xp = backend.array_module(g)
+        if a.ndim == 1 and b.ndim == 1:  # dot product: d/da = g * b, d/db = g * a
+            return g * b, g * a
         # Treat vectors as 1-row / 1-column matrices, then drop that axis again.
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b

@@ -39,6 +39,8 @@ def unbroadcast(grad, shape: tuple):
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise ValueError(f"a gradient of shape {grad.shape} cannot belong to an input of shape {shape}")
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
     )
@@ -115,8 +117,8 @@ def _as_array(data, dtype, device):
     try:
         array = backend.to_device(data, device, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"Cannot make a Tensor from {type(data).__name__}: {exc}. "
-                        "Pass numbers, nested lists of numbers or an array.") from None
+        raise TypeError(f"Cannot make a Tensor from {type(data).__name__}: {exc}. Tensor data must "
+                        "be numeric: pass numbers, nested lists of numbers or an array.") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"Tensor data must be numeric, got dtype {array.dtype}.")
     return array
@@ -148,6 +150,8 @@ class Tensor:
     @staticmethod
     def _wrap(array) -> "Tensor":
         """A new leaf around ``array`` (no copy, no checks): the result of an op."""
+        if isinstance(array, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
+            array = np.asarray(array)
         t = Tensor.__new__(Tensor)
         t._data = array
         t.grad = None
@@ -299,10 +303,15 @@ class Tensor:
             if not need:
                 continue
             if g is not None:
-                g = unbroadcast(g, x._data.shape)
-                if g.shape != x._data.shape:
-                    raise RuntimeError(f"{fn.name}.backward returned a gradient of shape "
-                                       f"{tuple(g.shape)} for an input of shape {x.shape}.")
+                shape = x._data.shape
+                if g.shape != shape:
+                    try:
+                        g = unbroadcast(g, shape)
+                    except ValueError:
+                        pass
+                    if g.shape != shape:  # not a broadcast: a bug in the op's backward
+                        raise RuntimeError(f"{fn.name}.backward returned a gradient of shape "
+                                           f"{tuple(g.shape)} for an input of shape {x.shape}.")
                 if _grad_state["anomaly"] and not bool(self.xp.isfinite(g).all()):
                     raise FloatingPointError(
                         f"detect_anomaly: the backward pass of {fn.name} produced NaN or inf "

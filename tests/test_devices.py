@@ -14,8 +14,13 @@ PACKAGE = Path(bp.__file__).parent
 # Modules whose code touches tensor data: they must take their array module from the data.
 DEVICE_AGNOSTIC = ["ops.py", "functional.py", "optim.py", "nn/layers.py"]
 
-gpu = pytest.mark.skipif(not backend.gpu_available() or backend._cupy is None,
-                         reason=f"no usable GPU: {backend.gpu_status()[1]}")
+_needs_gpu = pytest.mark.skipif(not backend.gpu_available() or backend._cupy is None,
+                                reason=f"no usable GPU: {backend.gpu_status()[1]}")
+
+
+def gpu(test):
+    """Mark a test as needing a real GPU (``-m gpu`` selects them); skipped without one."""
+    return pytest.mark.gpu(_needs_gpu(test))
 
 
 def imported_modules(path: Path):

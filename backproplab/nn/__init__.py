@@ -2,14 +2,16 @@
 
 Scalar mode: ``Neuron``, ``Layer``, ``ScalarMLP`` (Values).  Tensor mode: ``Linear``,
 activations, ``Dropout``, ``Sequential``, ``MLP`` (Tensors).  Both MLPs share one
-signature and give the same weights for the same seed.
+signature and give the same weights for the same seed; ``bp.nn.MLP`` is the tensor one,
+``bp.nn.ScalarMLP`` (also ``bp.nn.scalar.MLP``) the scalar one.
 """
 
+from . import scalar_layers as scalar
 from .init import INIT_SCHEMES
 from .layers import GELU, MLP, Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
 from .scalar_layers import MLP as ScalarMLP
 from .scalar_layers import Layer, Neuron
 
-__all__ = ["Module", "Neuron", "Layer", "ScalarMLP", "INIT_SCHEMES", "Linear", "ReLU", "Tanh",
+__all__ = ["scalar", "Module", "Neuron", "Layer", "ScalarMLP", "INIT_SCHEMES", "Linear", "ReLU", "Tanh",
            "Sigmoid", "GELU", "Identity", "Dropout", "Sequential", "MLP"]

@@ -4,13 +4,14 @@ Scalar mode (``Value``) shows every derivative; tensor mode (``Tensor``) trains 
 networks.  Both share the four stages: forward pass, loss, backward pass, update.
 """
 
-from . import backend, data, functional, losses, nn, optim
+from . import backend, data, functional, hooks, losses, nn, optim, train, viz
 from .autograd import BackwardStep
 from .backend import DeviceError, gpu_available
 from .functional import concatenate, stack, where
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .io import load, save
+from .progress import set_progress_bars
 from .random import manual_seed
 from .scalar import Value
 from .tensor import Function, Tensor
@@ -19,6 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-    "gpu_available", "DeviceError", "save", "load", "concatenate", "stack", "where", "backend", "functional", "BackwardStep", "gradcheck", "numerical_grad", "GradcheckError",
+    "gpu_available", "DeviceError", "save", "load", "set_progress_bars", "hooks", "train", "viz", "concatenate", "stack", "where", "backend", "functional", "BackwardStep", "gradcheck", "numerical_grad", "GradcheckError",
     "manual_seed", "data", "losses", "nn", "optim",
 ]

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..scalar import Value
 
-__all__ = ["Module", "flatten_values"]
+__all__ = ["Module", "HookHandle", "flatten_values"]
 
 
 def _is_value_list(x) -> bool:
@@ -58,7 +58,41 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward().")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_hooks")
+        if hooks:
+            for hook in list(hooks["forward"].values()):
+                replaced = hook(self, args, out)
+                if replaced is not None:
+                    out = replaced
+            if hooks["backward"] and getattr(out, "requires_grad", False):
+                out.register_hook(lambda grad: self._run_backward_hooks(grad))
+        return out
+
+    # -------------------------------------------------------------- hooks
+
+    def register_forward_hook(self, hook) -> "HookHandle":
+        """Call ``hook(module, inputs, output)`` after every forward; it may return a new output."""
+        return self._add_hook("forward", hook)
+
+    def register_backward_hook(self, hook) -> "HookHandle":
+        """Call ``hook(module, grad_output)`` when the gradient of this module's output is known.
+
+        Tensor mode only (a scalar-mode output is a list of Values; hook those directly).
+        """
+        return self._add_hook("backward", hook)
+
+    def _add_hook(self, kind: str, hook) -> "HookHandle":
+        hooks = self.__dict__.setdefault("_hooks", {"forward": {}, "backward": {}, "next": 0})
+        key = hooks["next"]
+        hooks["next"] += 1
+        hooks[kind][key] = hook
+        return HookHandle(hooks[kind], key)
+
+    def _run_backward_hooks(self, grad):
+        for hook in list(self.__dict__["_hooks"]["backward"].values()):
+            hook(self, grad)
+        return None
 
     # -------------------------------------------------------------- discovery
 
@@ -191,6 +225,17 @@ class Module:
 
     def _extra_repr(self) -> str:
         return ""
+
+
+class HookHandle:
+    """Returned by ``register_*_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, registry: dict, key: int):
+        self._registry, self._key = registry, key
+
+    def remove(self) -> None:
+        """Stop calling the hook."""
+        self._registry.pop(self._key, None)
 
 
 def _nested_data(p):

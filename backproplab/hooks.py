@@ -1,0 +1,108 @@
+"""Instruments built on hooks: what flows through a network, without touching the engine.
+
+``ActivationRecorder``   forward and backward hooks on every layer: activations and the
+                         gradients of each layer's output.
+``gradient_norms``       the L2 norm of each parameter's gradient, by name.
+``UpdateRatioTracker``   |change of a weight| / |weight| per step: about 1e-3 is healthy;
+                         much smaller means learning stalls, much larger means chaos.
+Both modes are supported where the notion exists (scalar layers have no tensor output to
+hook, so ``ActivationRecorder`` is tensor mode only).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .nn.module import Module, flatten_values
+
+__all__ = ["ActivationRecorder", "gradient_norms", "parameter_norms", "UpdateRatioTracker"]
+
+
+def _as_host(param, attr: str):
+    """A parameter's data or grad as a float64 NumPy array (either mode)."""
+    if getattr(param, "_is_tensor", False):
+        value = getattr(param, attr if attr == "grad" else "_data")
+        return None if value is None else np.asarray(param._to_host(value), dtype=np.float64)
+    values = flatten_values(param)
+    return np.array([getattr(v, "grad" if attr == "grad" else "data") for v in values], dtype=np.float64)
+
+
+def gradient_norms(model: Module) -> dict:
+    """``{parameter name: L2 norm of its gradient}`` (0.0 where no gradient was computed)."""
+    norms = {}
+    for name, param in model.named_parameters():
+        grad = _as_host(param, "grad")
+        norms[name] = 0.0 if grad is None else float(np.sqrt((grad * grad).sum()))
+    return norms
+
+
+def parameter_norms(model: Module) -> dict:
+    """``{parameter name: L2 norm of its values}``."""
+    return {name: float(np.linalg.norm(_as_host(p, "data"))) for name, p in model.named_parameters()}
+
+
+class UpdateRatioTracker:
+    """Measure |w_after - w_before| / |w_before| for each parameter around ``optimizer.step()``.
+
+    Call ``before()`` just before the step and ``after()`` just after; ``after`` returns
+    the ratios by name and appends them to ``history``.
+    """
+
+    def __init__(self, model: Module):
+        self.model = model
+        self.history: dict[str, list] = {name: [] for name, _ in model.named_parameters()}
+        self._snapshot: dict | None = None
+
+    def before(self) -> None:
+        """Remember the current weights."""
+        self._snapshot = {name: _as_host(p, "data").copy() for name, p in self.model.named_parameters()}
+
+    def after(self) -> dict:
+        """Ratios of the update just made, by parameter name."""
+        if self._snapshot is None:
+            raise RuntimeError("Call before() before the optimizer step, then after().")
+        ratios = {}
+        for name, p in self.model.named_parameters():
+            old, new = self._snapshot[name], _as_host(p, "data")
+            scale = float(np.linalg.norm(old))
+            ratios[name] = float(np.linalg.norm(new - old)) / scale if scale > 0 else math.inf
+            self.history[name].append(ratios[name])
+        self._snapshot = None
+        return ratios
+
+
+class ActivationRecorder:
+    """Record each layer's output and the gradient of that output (tensor mode).
+
+    ``layers`` defaults to every module that has parameters of its own.  After a forward
+    pass ``activations[name]`` holds the output (NumPy); after backward,
+    ``output_grads[name]`` holds d(loss)/d(output).  ``remove()`` detaches the hooks.
+    """
+
+    def __init__(self, model: Module, layers: list[str] | None = None):
+        self.activations: dict[str, np.ndarray] = {}
+        self.output_grads: dict[str, np.ndarray] = {}
+        self._handles = []
+        for name, module in model.named_modules():
+            if (layers is None and module._own_parameters()) or (layers is not None and name in layers):
+                self._handles.append(module.register_forward_hook(self._forward_hook(name)))
+                self._handles.append(module.register_backward_hook(self._backward_hook(name)))
+
+    def _forward_hook(self, name):
+        def record(module, inputs, output):
+            if getattr(output, "_is_tensor", False):
+                self.activations[name] = output.numpy().copy()
+        return record
+
+    def _backward_hook(self, name):
+        def record(module, grad):
+            self.output_grads[name] = np.array(module.parameters()[0]._to_host(grad))
+        return record
+
+    def remove(self) -> None:
+        """Unregister every hook this recorder added."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []

@@ -1,0 +1,127 @@
+"""Watch a small network learn: the loss curve and the decision boundary, live."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+
+from .. import data as datasets
+from ..data import DataLoader
+from ..losses import cross_entropy
+from ..nn.layers import MLP
+from ..nn.module import Module
+from ..optim import SGD, Adam
+from ..train import History, fit
+from ..viz.plots import plot_decision_boundary, plot_history
+from .base import WidgetBase
+
+__all__ = ["TrainingDashboard"]
+
+DATASETS = {"moons": datasets.make_moons, "circles": datasets.make_circles, "spirals": datasets.make_spirals}
+
+
+class TrainingDashboard(WidgetBase):
+    """Train a 2-input classifier and redraw its loss and decision boundary as it learns.
+
+    Core: ``train(epochs)`` continues training (the history grows), ``reset()`` starts
+    again with fresh weights, ``accuracy()``.  Pass ``model=`` to watch your own tensor-mode
+    network with 2 inputs and one output per class.
+    """
+
+    figsize = (9, 3.6)
+
+    def __init__(self, dataset: str = "moons", hidden=(16, 16), lr: float = 0.03, model=None,
+                 redraw_every: int = 2, seed: int = 0):
+        super().__init__()
+        self.hidden, self.seed, self.redraw_every = tuple(hidden), seed, redraw_every
+        self.custom_model = model
+        self.problem = _check_model(model)
+        self.history = History()
+        self.dataset_menu = W.Dropdown(options=list(DATASETS), value=dataset, description="data")
+        self.optimizer_menu = W.Dropdown(options=["Adam", "SGD"], value="Adam", description="optimizer")
+        self.lr_slider = W.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1,
+                                          description="learning rate", readout_format=".3g",
+                                          style={"description_width": "initial"})
+        self.train_button = W.Button(description="train 20 epochs", button_style="primary")
+        self.reset_button = W.Button(description="reset")
+        self.train_button.on_click(lambda _b: self.train(20))
+        self.reset_button.on_click(lambda _b: self.reset())
+        self.dataset_menu.observe(lambda change: self.reset(), names="value")
+        self.ui = W.VBox([W.HBox([self.dataset_menu, self.optimizer_menu]),
+                          W.HBox([self.lr_slider, self.train_button, self.reset_button]),
+                          self.message, self.image])
+        self.reset()
+
+    def reset(self) -> None:
+        """Fresh weights, the chosen data set, an empty history."""
+        if self.problem:
+            self.show_message(self.problem, problem=True)
+            return
+        n_classes = 3 if self.dataset_menu.value == "spirals" else 2
+        self.X, self.y = DATASETS[self.dataset_menu.value](n=300 if n_classes == 3 else 200, seed=self.seed)
+        self.model = self.custom_model or MLP(2, [*self.hidden, n_classes], activation="tanh", seed=self.seed)
+        self.history = History()
+        self._optimizer = None
+        self.refresh()
+
+    def _make_optimizer(self):
+        cls = Adam if self.optimizer_menu.value == "Adam" else SGD
+        return cls(self.model.parameters(), lr=self.lr_slider.value)
+
+    def train(self, epochs: int) -> History:
+        """Train ``epochs`` more epochs, redrawing every ``redraw_every`` epochs."""
+        if self.problem:
+            self.show_message(self.problem, problem=True)
+            return self.history
+        if self._optimizer is None or self._optimizer.lr != self.lr_slider.value:
+            self._optimizer = self._make_optimizer()
+        loader = DataLoader((self.X, self.y), batch_size=32, seed=self.seed + len(self.history.loss))
+
+        def redraw(epoch, history):
+            if epoch % self.redraw_every == 0 or epoch == epochs:
+                self._merge(history)
+                self.refresh()
+
+        self._pending = History()
+        fit(self.model, cross_entropy, self._optimizer, loader, epochs=epochs, progress=False,
+            record_gradients=False, callback=redraw)
+        return self.history
+
+    def _merge(self, history: History) -> None:
+        """Append the epochs of the current ``fit`` call not yet in the dashboard's history."""
+        done = len(self._pending.loss)
+        self.history.loss.extend(history.loss[done:])
+        self.history.metric.extend(history.metric[done:])
+        self._pending.loss, self._pending.metric = list(history.loss), list(history.metric)
+
+    def accuracy(self) -> float:
+        """Training accuracy of the model now."""
+        from ..viz.plots import predict_classes
+
+        return float((predict_classes(self.model, self.X) == self.y).mean())
+
+    def refresh(self) -> None:
+        """Redraw the loss curve and the decision boundary."""
+        fig, (ax_loss, ax_boundary) = self.new_figure(2)
+        if self.history.loss:
+            plot_history(self.history, ax=ax_loss)
+        else:
+            ax_loss.set_title("press 'train' to start", fontsize=10)
+        plot_decision_boundary(self.model, self.X, self.y, ax=ax_boundary, resolution=80)
+        self.show_figure(fig)
+        self.show_message(f"{len(self.history.loss)} epochs trained, training accuracy {self.accuracy():.1%}.")
+
+
+def _check_model(model) -> str | None:
+    """A sentence saying why ``model`` cannot be shown, or None if it can."""
+    if model is None:
+        return None
+    if not isinstance(model, Module):
+        return f"TrainingDashboard needs a bp.nn.Module; got {type(model).__name__}."
+    params = model.parameters()
+    if not params or not getattr(params[0], "_is_tensor", False):
+        return "TrainingDashboard trains tensor-mode models (bp.nn.MLP and friends); this one is scalar-mode."
+    first = params[0]
+    if first.ndim != 2 or first.shape[1] != 2:
+        return (f"TrainingDashboard draws 2-D data, so the model needs 2 inputs; its first weight has "
+                f"shape {first.shape}.")
+    return None

@@ -105,6 +105,7 @@ class BackwardStepper(WidgetBase):
             buttons.append(button)
         self.buttons = buttons
         self.ui = W.VBox([W.HBox(buttons), self.message, self.image])
+        self._finish_ui("bp-backward-stepper")
 
     def refresh(self) -> None:
         """Redraw the graph and the explanation for the current position."""

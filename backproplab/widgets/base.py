@@ -42,5 +42,18 @@ class WidgetBase:
         color = "#b91c1c" if problem else "#1e293b"
         self.message.value = f'<span style="color:{color}">{html.escape(text)}</span>'
 
+    def _finish_ui(self, css_class: str) -> None:
+        """Tag the layout with a CSS class (browser tests find each widget by it)."""
+        self.ui.add_class("bp-widget")
+        self.ui.add_class(css_class)
+
     def _repr_mimebundle_(self, **kwargs):
-        return self.ui._repr_mimebundle_(**kwargs)
+        bundle = self.ui._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):
+            bundle = bundle[0]
+        # A short, stable text form: the default one lists every control's state.
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self):
+        return f"<{type(self).__name__} widget>"

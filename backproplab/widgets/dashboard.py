@@ -49,6 +49,7 @@ class TrainingDashboard(WidgetBase):
         self.ui = W.VBox([W.HBox([self.dataset_menu, self.optimizer_menu]),
                           W.HBox([self.lr_slider, self.train_button, self.reset_button]),
                           self.message, self.image])
+        self._finish_ui("bp-training-dashboard")
         self.reset()
 
     def reset(self) -> None:

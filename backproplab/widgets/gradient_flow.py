@@ -54,6 +54,7 @@ class GradientFlowExplorer(WidgetBase):
             control.observe(lambda change: self.refresh(), names="value")
         self.ui = W.VBox([W.HBox([self.depth_slider, self.activation_menu, self.init_menu]),
                           self.message, self.image])
+        self._finish_ui("bp-gradient-flow")
         self.refresh()
 
     def norms(self) -> np.ndarray:

@@ -96,6 +96,7 @@ class LearningRateExplorer(WidgetBase):
                                        style={"description_width": "initial"})
         self.slider.observe(lambda change: self.refresh(), names="value")
         self.ui = W.VBox([self.slider, self.message, self.image])
+        self._finish_ui("bp-lr-explorer")
 
     def refresh(self) -> None:
         """Redraw the loss curve of the slider's learning rate over the reference curves."""

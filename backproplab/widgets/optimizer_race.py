@@ -96,12 +96,14 @@ class OptimizerRace(WidgetBase):
         self.sliders = {}
         self.lr_sliders = {
             name: W.FloatLogSlider(value=self.settings["lr"][name], base=10, min=-4, max=0, step=0.05,
-                                   description=f"lr {name}", readout_format=".2g", continuous_update=False)
+                                   description=f"lr {name}", readout_format=".2g", continuous_update=False,
+                                   style={"description_width": "100px"})
             for name in OPTIMIZERS
         }
         self.sliders = {
             key: W.FloatSlider(value=self.settings[key], min=0.0, max=0.99, step=0.01,
-                               description=description, continuous_update=False)
+                               description=description, continuous_update=False,
+                               style={"description_width": "100px"})
             for key, description in (("momentum", "momentum β"), ("alpha", "RMSProp α"), ("beta1", "Adam β1"))
         }
         for slider in [*self.lr_sliders.values(), *self.sliders.values()]:
@@ -109,6 +111,7 @@ class OptimizerRace(WidgetBase):
         left = W.VBox(list(self.lr_sliders.values()))
         right = W.VBox([self.surface_menu, *self.sliders.values()])
         self.ui = W.VBox([W.HBox([left, right]), self.message, self.image])
+        self._finish_ui("bp-optimizer-race")
 
     def _on_surface(self, change):
         self.surface = change["new"]

@@ -98,7 +98,9 @@ def lab_server(tmp_path_factory):
                     if response.status == 200:
                         break
             except OSError:
-                if time.time() > deadline or server.poll() is not None:
+                if server.poll() is not None:
+                    pytest.fail(f"JupyterLab exited with code {server.returncode} (is jupyterlab installed?)")
+                if time.time() > deadline:
                     pytest.fail("JupyterLab did not start within 60 s")
                 time.sleep(0.5)
         yield chromium, base, token

@@ -1,7 +1,7 @@
 """Exercise checker for the course notebooks: ``bp.exercises.check("03.1", answer)``.
 
 Each exercise has an expected answer and a hint.  Numbers are compared with a relative
-tolerance of 1e-3 (so 0.4621 counts for tanh(0.5)); words ignore case and surrounding
+tolerance of 1e-3 (so 0.4621 counts for tanh(0.5)), counts exactly; words ignore case and surrounding
 spaces; lists are compared element by element.  ``check`` prints a verdict and returns
 True or False, so a notebook cell can also ``assert`` it.
 """
@@ -79,6 +79,8 @@ def _matches(answer, expected) -> bool:
             answer = float(answer)
         except (TypeError, ValueError):
             return False
+    if isinstance(expected, int):  # counts and shapes must be exact
+        return float(answer) == expected
     return math.isclose(float(answer), expected, rel_tol=1e-3, abs_tol=1e-9)
 
 

@@ -2,8 +2,8 @@
 
 Each exercise has an expected answer and a hint.  Numbers are compared with a relative
 tolerance of 1e-3 (so 0.4621 counts for tanh(0.5)), counts exactly; words ignore case and surrounding
-spaces; lists are compared element by element.  ``check`` prints a verdict and returns
-True or False, so a notebook cell can also ``assert`` it.
+spaces; lists are compared element by element.  ``check`` prints a verdict (and returns
+nothing, so a notebook cell shows only the verdict); ``is_correct`` returns True or False.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["check", "EXERCISES", "Exercise"]
+__all__ = ["check", "is_correct", "EXERCISES", "Exercise"]
 
 
 class Exercise:
@@ -84,16 +84,23 @@ def _matches(answer, expected) -> bool:
     return math.isclose(float(answer), expected, rel_tol=1e-3, abs_tol=1e-9)
 
 
-def check(exercise_id: str, answer) -> bool:
-    """Print whether ``answer`` is right for exercise ``exercise_id`` and return True/False."""
+def _exercise(exercise_id: str) -> Exercise:
     if exercise_id not in EXERCISES:
         raise KeyError(f"No exercise {exercise_id!r}; the ids look like '03.1'.")
-    exercise = EXERCISES[exercise_id]
+    return EXERCISES[exercise_id]
+
+
+def is_correct(exercise_id: str, answer) -> bool:
+    """True when ``answer`` is right for exercise ``exercise_id``."""
+    return answer is not None and _matches(answer, _exercise(exercise_id).answer)
+
+
+def check(exercise_id: str, answer) -> None:
+    """Print whether ``answer`` is right for exercise ``exercise_id``, with a hint if not."""
+    exercise = _exercise(exercise_id)
     if answer is None:
         print(f"Exercise {exercise_id}: no answer yet. Replace None with your answer and run the cell.")
-        return False
-    if _matches(answer, exercise.answer):
+    elif is_correct(exercise_id, answer):
         print(f"Exercise {exercise_id}: correct!")
-        return True
-    print(f"Exercise {exercise_id}: not yet. Hint: {exercise.hint}")
-    return False
+    else:
+        print(f"Exercise {exercise_id}: not yet. Hint: {exercise.hint}")

@@ -21,7 +21,7 @@ from ._guard import GuardArray, guard_numpy
 
 __all__ = [
     "DEVICES", "gpu_available", "gpu_status", "check_device", "array_module", "device_of",
-    "to_device", "to_host", "scatter_add", "erf", "simulate_gpu", "DeviceError",
+    "to_device", "to_host", "scatter_add", "erf", "as_strided", "simulate_gpu", "DeviceError",
 ]
 
 DEVICES = ("cpu", "gpu")
@@ -129,6 +129,15 @@ def scatter_add(target, index, values) -> None:
         cupyx.scatter_add(target, index, values)
     else:
         array_module(target).add.at(target, index, values)
+
+
+def as_strided(array, shape, strides):
+    """A view of ``array`` with the given shape and byte strides (no copy), on its device."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy.lib.stride_tricks.as_strided(array, shape=shape, strides=strides)
+    # subok keeps guard arrays guard arrays
+    return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, subok=True,
+                                           writeable=False)
 
 
 def erf(array):

@@ -31,17 +31,22 @@ def resolve_init(init: str, activation: str | None) -> str:
 
 
 def init_weights(fan_in: int, fan_out: int, scheme: str, rng: np.random.Generator,
-                 weight_shape: tuple | None = None):
-    """Return ``(weight, bias)`` as float64 arrays; weight has shape (fan_out, fan_in)."""
+                 weight_shape: tuple | None = None, n_bias: int | None = None):
+    """Return ``(weight, bias)`` as float64 arrays; weight has shape (fan_out, fan_in).
+
+    Convolutions pass their own ``weight_shape`` and ``n_bias`` (their fans count the
+    kernel area).
+    """
     shape = weight_shape or (fan_out, fan_in)
+    n_bias = fan_out if n_bias is None else n_bias
     if scheme == "xavier":
         a = np.sqrt(6.0 / (fan_in + fan_out))
-        return rng.uniform(-a, a, shape), np.zeros(fan_out)
+        return rng.uniform(-a, a, shape), np.zeros(n_bias)
     if scheme == "he":
-        return rng.normal(0.0, np.sqrt(2.0 / fan_in), shape), np.zeros(fan_out)
+        return rng.normal(0.0, np.sqrt(2.0 / fan_in), shape), np.zeros(n_bias)
     if scheme == "pytorch":
         a = 1.0 / np.sqrt(fan_in)
-        return rng.uniform(-a, a, shape), rng.uniform(-a, a, fan_out)
+        return rng.uniform(-a, a, shape), rng.uniform(-a, a, n_bias)
     if scheme == "uniform":
-        return rng.uniform(-1.0, 1.0, shape), np.zeros(fan_out)
+        return rng.uniform(-1.0, 1.0, shape), np.zeros(n_bias)
     raise ValueError(f"Unknown init {scheme!r}; choose one of {', '.join(INIT_SCHEMES)}.")

@@ -24,6 +24,16 @@ def _as_input(x, like: Tensor) -> Tensor:
     return Tensor(x, dtype=like.dtype, device=like.device)
 
 
+def _check_same_device(x: Tensor, weight: Tensor, layer: str) -> None:
+    """Catch data and model on different devices before the first matrix product."""
+    if x.device != weight.device:
+        raise backend.DeviceError(
+            f"{layer}: the input is on '{x.device}' but the layer's weights are on "
+            f"'{weight.device}'. Move the data (x.to('{weight.device}')) or the "
+            f"model (model.to('{x.device}'))."
+        )
+
+
 class Linear(Module):
     """A dense layer: every output is a weighted sum of every input, plus a bias."""
 
@@ -39,12 +49,7 @@ class Linear(Module):
     def forward(self, x) -> Tensor:
         """x of shape (..., in_features) -> (..., out_features)."""
         x = _as_input(x, self.weight)
-        if x.device != self.weight.device:
-            raise backend.DeviceError(
-                f"Linear: the input is on '{x.device}' but the layer's weights are on "
-                f"'{self.weight.device}'. Move the data (x.to('{self.weight.device}')) or the "
-                f"model (model.to('{x.device}'))."
-            )
+        _check_same_device(x, self.weight, "Linear")
         return linear(x, self.weight, self.bias)
 
     def _extra_repr(self):

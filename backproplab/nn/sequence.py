@@ -1,0 +1,114 @@
+"""Sequence layers: ``Embedding``, ``RNN`` and ``LSTM`` (batch first, as (N, T, features)).
+
+The recurrent layers are written step by step with ordinary tensor ops, so the backward
+pass through time (BPTT) is nothing special: the engine walks the unrolled graph back
+from the last step to the first, through the same weights at every step.  Parameter
+names follow ``torch.nn`` (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``).
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..functional import linear, stack
+from ..random import rng_for
+from ..tensor import Tensor
+from .layers import _as_input, _check_same_device
+from .module import Module
+
+__all__ = ["Embedding", "RNN", "LSTM"]
+
+
+class Embedding(Module):
+    """A lookup table: token id i -> row i of ``weight`` (num_embeddings, embedding_dim).
+
+    The gradient of a row is the sum over every place the token appeared.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, seed: int | None = None,
+                 dtype="float32", device: str = "cpu"):
+        w = rng_for(seed).normal(0.0, 1.0, (num_embeddings, embedding_dim))
+        self.weight = Tensor(w, dtype=dtype, device=device, requires_grad=True)
+
+    def forward(self, ids) -> Tensor:
+        """ids: integers of any shape -> embeddings of shape ids.shape + (embedding_dim,)."""
+        array = ids.data if isinstance(ids, Tensor) else backend.to_device(ids, self.weight.device)
+        if array.dtype.kind not in "iu":
+            raise TypeError(f"Embedding needs integer token ids, got dtype {array.dtype}.")
+        n = self.weight.shape[0]
+        if array.size and (int(array.min()) < 0 or int(array.max()) >= n):
+            bad = int(array.min()) if int(array.min()) < 0 else int(array.max())
+            raise IndexError(f"Token id {bad} is outside the vocabulary 0..{n - 1}. Check the "
+                             "tokenizer, or make the embedding larger.")
+        return self.weight[array]
+
+
+def _uniform_weights(rng, shape, hidden: int):
+    bound = 1.0 / hidden**0.5  # torch.nn.RNN's default
+    return rng.uniform(-bound, bound, shape)
+
+
+class _Recurrent(Module):
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, seed: int | None = None, dtype="float32",
+                 device: str = "cpu"):
+        rng = rng_for(seed)
+        g, h = self.gates * hidden_size, hidden_size
+        self.hidden_size = hidden_size
+        self.weight_ih = Tensor(_uniform_weights(rng, (g, input_size), h), dtype=dtype, device=device,
+                                requires_grad=True)
+        self.weight_hh = Tensor(_uniform_weights(rng, (g, h), h), dtype=dtype, device=device,
+                                requires_grad=True)
+        self.bias_ih = Tensor(_uniform_weights(rng, (g,), h), dtype=dtype, device=device, requires_grad=True)
+        self.bias_hh = Tensor(_uniform_weights(rng, (g,), h), dtype=dtype, device=device, requires_grad=True)
+
+    def _inputs(self, x):
+        x = _as_input(x, self.weight_ih)
+        _check_same_device(x, self.weight_ih, type(self).__name__)
+        if x.ndim != 3 or x.shape[2] != self.weight_ih.shape[1]:
+            raise ValueError(f"{type(self).__name__} expects input of shape (batch, time, "
+                             f"{self.weight_ih.shape[1]}), got {x.shape}.")
+        # Project every time step's input at once; only the recurrence is step by step.
+        return linear(x, self.weight_ih, self.bias_ih)
+
+    def _zeros(self, batch: int, like: Tensor) -> Tensor:
+        return Tensor(like.xp.zeros((batch, self.hidden_size), dtype=like.dtype))
+
+
+class RNN(_Recurrent):
+    """h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh); returns (outputs (N, T, H), h_T)."""
+
+    def forward(self, x, h=None):
+        projected = self._inputs(x)
+        h = self._zeros(projected.shape[0], projected) if h is None else h
+        outputs = []
+        for t in range(projected.shape[1]):
+            h = (projected[:, t] + linear(h, self.weight_hh, self.bias_hh)).tanh()
+            outputs.append(h)
+        return stack(outputs, axis=1), h
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory: gates decide what the cell state c forgets, adds and shows.
+
+    Returns (outputs (N, T, H), (h_T, c_T)).  The cell state is updated by addition,
+    c_t = f * c_(t-1) + i * g, which lets gradients pass many steps back without vanishing.
+    """
+
+    gates = 4
+
+    def forward(self, x, state=None):
+        projected = self._inputs(x)
+        n, hidden = projected.shape[0], self.hidden_size
+        h, c = (self._zeros(n, projected), self._zeros(n, projected)) if state is None else state
+        outputs = []
+        for t in range(projected.shape[1]):
+            z = projected[:, t] + linear(h, self.weight_hh, self.bias_hh)
+            i = z[:, :hidden].sigmoid()                  # input gate
+            f = z[:, hidden:2 * hidden].sigmoid()        # forget gate
+            g = z[:, 2 * hidden:3 * hidden].tanh()       # candidate values
+            o = z[:, 3 * hidden:].sigmoid()              # output gate
+            c = f * c + i * g
+            h = o * c.tanh()
+            outputs.append(h)
+        return stack(outputs, axis=1), (h, c)

@@ -4,7 +4,7 @@ Scalar mode (``Value``) shows every derivative; tensor mode (``Tensor``) trains 
 networks.  Both share the four stages: forward pass, loss, backward pass, update.
 """
 
-from . import backend, data, exercises, functional, hooks, losses, nn, optim, train, viz
+from . import backend, data, datasets, exercises, functional, hooks, losses, nn, optim, train, viz
 from .autograd import BackwardStep
 from .backend import DeviceError, gpu_available
 from .functional import concatenate, stack, where
@@ -20,6 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-    "gpu_available", "DeviceError", "save", "load", "set_progress_bars", "exercises", "hooks", "train", "viz", "concatenate", "stack", "where", "backend", "functional", "BackwardStep", "gradcheck", "numerical_grad", "GradcheckError",
+    "gpu_available", "DeviceError", "save", "load", "set_progress_bars", "datasets", "exercises", "hooks", "train", "viz", "concatenate", "stack", "where", "backend", "functional", "BackwardStep", "gradcheck", "numerical_grad", "GradcheckError",
     "manual_seed", "data", "losses", "nn", "optim",
 ]

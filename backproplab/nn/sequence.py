@@ -68,8 +68,12 @@ class _Recurrent(Module):
         if x.ndim != 3 or x.shape[2] != self.weight_ih.shape[1]:
             raise ValueError(f"{type(self).__name__} expects input of shape (batch, time, "
                              f"{self.weight_ih.shape[1]}), got {x.shape}.")
-        # Project every time step's input at once; only the recurrence is step by step.
-        return linear(x, self.weight_ih, self.bias_ih)
+        return x
+
+    def _step_input(self, x, t: int):
+        # Slice the (narrow) input, then project: the gradient of a slice is as large as the
+        # whole tensor, so slicing the wide projection would cost gates x more per step.
+        return linear(x[:, t], self.weight_ih, self.bias_ih)
 
     def _zeros(self, batch: int, like: Tensor) -> Tensor:
         return Tensor(like.xp.zeros((batch, self.hidden_size), dtype=like.dtype))
@@ -79,11 +83,11 @@ class RNN(_Recurrent):
     """h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh); returns (outputs (N, T, H), h_T)."""
 
     def forward(self, x, h=None):
-        projected = self._inputs(x)
-        h = self._zeros(projected.shape[0], projected) if h is None else h
+        x = self._inputs(x)
+        h = self._zeros(x.shape[0], x) if h is None else h
         outputs = []
-        for t in range(projected.shape[1]):
-            h = (projected[:, t] + linear(h, self.weight_hh, self.bias_hh)).tanh()
+        for t in range(x.shape[1]):
+            h = (self._step_input(x, t) + linear(h, self.weight_hh, self.bias_hh)).tanh()
             outputs.append(h)
         return stack(outputs, axis=1), h
 
@@ -98,12 +102,12 @@ class LSTM(_Recurrent):
     gates = 4
 
     def forward(self, x, state=None):
-        projected = self._inputs(x)
-        n, hidden = projected.shape[0], self.hidden_size
-        h, c = (self._zeros(n, projected), self._zeros(n, projected)) if state is None else state
+        x = self._inputs(x)
+        n, hidden = x.shape[0], self.hidden_size
+        h, c = (self._zeros(n, x), self._zeros(n, x)) if state is None else state
         outputs = []
-        for t in range(projected.shape[1]):
-            z = projected[:, t] + linear(h, self.weight_hh, self.bias_hh)
+        for t in range(x.shape[1]):
+            z = self._step_input(x, t) + linear(h, self.weight_hh, self.bias_hh)
             i = z[:, :hidden].sigmoid()                  # input gate
             f = z[:, hidden:2 * hidden].sigmoid()        # forget gate
             g = z[:, 2 * hidden:3 * hidden].tanh()       # candidate values

@@ -29,14 +29,6 @@ def _pad(x, padding: int):
     return xp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
 
 
-def _windows(x, kh: int, kw: int, stride: int):
-    """A view of shape (N, C, OH, OW, kh, kw): every window of x, without copying."""
-    n, c, h, w = x.shape
-    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
-    sn, sc, sh, sw = x.strides
-    return backend.as_strided(x, (n, c, oh, ow, kh, kw), (sn, sc, sh * stride, sw * stride, sh, sw))
-
-
 def im2col(x, kh: int, kw: int, stride: int):
     """Columns of shape (C*kh*kw, N*OH*OW): one flattened window per output position.
 
@@ -91,7 +83,7 @@ class Conv2d(Function):
         self.weight, self.out_hw = weight, (oh, ow)
         out = weight.reshape(f, -1) @ self.cols  # (F, N*OH*OW): one matrix product
         if bias is not None:
-            out = out + bias.reshape(f, 1)
+            out += bias.reshape(f, 1)  # in place: out is a fresh array
         return out.reshape(f, x.shape[0], oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, g):
@@ -116,10 +108,18 @@ def _check_pool_input(x, kernel: int, stride: int, name: str):
                          f"{x.shape[2]}x{x.shape[3]}.")
 
 
-def _tiles(x, k: int):
-    """(N, C, OH, OW, k*k) copy of the non-overlapping k x k tiles of x (H, W divisible by k)."""
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // k, k, w // k, k).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // k, w // k, k * k)
+def _offsets(x, kernel: int, stride: int):
+    """For each (i, j) in the window, the strided view of the pixels at that offset: (N, C, OH, OW).
+
+    Pooling then works offset by offset on whole arrays: a loop over the k*k window
+    positions, never over pixels.
+    """
+    oh = output_size(x.shape[2], kernel, stride, 0)
+    ow = output_size(x.shape[3], kernel, stride, 0)
+    for i in range(kernel):
+        for j in range(kernel):
+            yield i * kernel + j, (slice(None), slice(None), slice(i, i + stride * oh, stride),
+                                   slice(j, j + stride * ow, stride))
 
 
 class MaxPool2d(Function):
@@ -128,29 +128,25 @@ class MaxPool2d(Function):
     def forward(self, x, kernel=2, stride=None):
         stride = stride or kernel
         _check_pool_input(x, kernel, stride, "MaxPool2d")
-        self.x_shape, self.kernel, self.stride = x.shape, kernel, stride
-        # Non-overlapping tiles that cover the image exactly: reshape instead of strided windows.
-        self.tiled = stride == kernel and x.shape[2] % kernel == 0 and x.shape[3] % kernel == 0
-        flat = _tiles(x, kernel) if self.tiled else _windows(x, kernel, kernel, stride).reshape(
-            *x.shape[:2], *(output_size(s, kernel, stride, 0) for s in x.shape[2:]), kernel * kernel)
-        self.argmax = flat.argmax(axis=-1)
         xp = backend.array_module(x)
-        return xp.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+        self.x, self.kernel, self.stride = x, kernel, stride
+        best = winner = None
+        for k, where in _offsets(x, kernel, stride):
+            candidate = x[where]
+            if best is None:
+                best, winner = candidate, xp.zeros(candidate.shape, dtype=xp.int8 if kernel < 12 else xp.int32)
+            else:
+                better = candidate > best  # strict: the first maximum wins, as argmax
+                best = xp.where(better, candidate, best)
+                winner[better] = k
+        self.winner = winner
+        return best
 
     def backward(self, g):
         xp = backend.array_module(g)
-        k, s = self.kernel, self.stride
-        if self.tiled:  # one-hot of the winner in every tile, folded back into the image
-            n, c, oh, ow = g.shape
-            hit = self.argmax[..., None] == xp.arange(k * k)
-            tiles = (hit * g[..., None]).reshape(n, c, oh, ow, k, k)
-            return (tiles.transpose(0, 1, 2, 4, 3, 5).reshape(self.x_shape),)
-        grad = xp.zeros(self.x_shape, dtype=g.dtype)
-        oh, ow = g.shape[2:]
-        for i in range(k):
-            for j in range(k):
-                hit = self.argmax == i * k + j
-                grad[:, :, i:i + s * oh:s, j:j + s * ow:s] += g * hit
+        grad = xp.zeros_like(self.x)  # same memory layout as the input
+        for k, where in _offsets(self.x, self.kernel, self.stride):
+            grad[where] += g * (self.winner == k)
         return (grad,)
 
 
@@ -160,17 +156,16 @@ class AvgPool2d(Function):
     def forward(self, x, kernel=2, stride=None):
         stride = stride or kernel
         _check_pool_input(x, kernel, stride, "AvgPool2d")
-        win = _windows(x, kernel, kernel, stride)
-        self.x_shape, self.kernel, self.stride = x.shape, kernel, stride
-        return win.mean(axis=(-2, -1))
+        self.x, self.kernel, self.stride = x, kernel, stride
+        total = None
+        for _, where in _offsets(x, kernel, stride):
+            total = x[where] if total is None else total + x[where]
+        return total / (kernel * kernel)
 
     def backward(self, g):
         xp = backend.array_module(g)
-        grad = xp.zeros(self.x_shape, dtype=g.dtype)
-        k, s = self.kernel, self.stride
-        oh, ow = g.shape[2:]
-        share = g / (k * k)
-        for i in range(k):
-            for j in range(k):
-                grad[:, :, i:i + s * oh:s, j:j + s * ow:s] += share
+        grad = xp.zeros_like(self.x)
+        share = g / (self.kernel * self.kernel)
+        for _, where in _offsets(self.x, self.kernel, self.stride):
+            grad[where] += share
         return (grad,)

@@ -56,6 +56,14 @@ def _flatten_nested(x) -> list:
     return out
 
 
+def _paired(pred, target, loss: str) -> tuple[list, list]:
+    """Predictions and targets as two flat lists of equal, non-zero length."""
+    preds = _flatten_nested(_as_list(pred, "predictions"))
+    targets = _flatten_nested(_as_list(target, "targets"))
+    _check_same_length(preds, targets, loss)
+    return preds, targets
+
+
 def mse(pred, target):
     """Mean squared error: mean of (pred - target)^2 over every element.
 
@@ -67,9 +75,7 @@ def mse(pred, target):
         from .functional import mse_tensor
 
         return mse_tensor(pred, target)
-    preds = _flatten_nested(_as_list(pred, "pred"))
-    targets = _flatten_nested(_as_list(target, "target"))
-    _check_same_length(preds, targets, "mse")
+    preds, targets = _paired(pred, target, "mse")
     total = 0.0
     for p, t in zip(preds, targets):
         diff = p - t
@@ -139,9 +145,7 @@ def binary_cross_entropy_with_logits(scores, targets):
         from .functional import bce_with_logits_tensor
 
         return bce_with_logits_tensor(scores, targets)
-    scores = _flatten_nested(_as_list(scores, "scores"))
-    targets = _flatten_nested(_as_list(targets, "targets"))
-    _check_same_length(scores, targets, "binary_cross_entropy_with_logits")
+    scores, targets = _paired(scores, targets, "binary_cross_entropy_with_logits")
     total = 0.0
     for s, y in zip(scores, targets):
         s = s if isinstance(s, Value) else Value(s)

@@ -20,7 +20,7 @@ import numpy as np
 import backproplab as bp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from mlp_step import interleaved_step_times  # noqa: E402
+from mlp_step import interleaved_step_times, limit_threads  # noqa: E402
 
 LR = 0.01
 
@@ -53,10 +53,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     import torch
-    from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(args.threads)
-    threadpool_limits(args.threads)
+    limit_threads(args.threads)
     X, y = bp.datasets.make_digits(64, seed=0)
     x = X.astype(np.float32)
     model = lenet()

@@ -144,15 +144,22 @@ def leak_check(sizes=(2, 16, 16, 2), batch=100):
     return after_100, after_1000
 
 
+def limit_threads(threads: int) -> None:
+    """Give NumPy's BLAS and PyTorch the same number of threads."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     import torch
-    from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(args.threads)
-    threadpool_limits(args.threads)
+    limit_threads(args.threads)
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
           f"torch {torch.__version__}, {args.threads} threads")
     print(f"{'sizes':>18} {'batch':>5} {'numpy µs':>9} {'torch µs':>9} {'bp µs':>9} "

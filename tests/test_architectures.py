@@ -96,6 +96,26 @@ def test_layer_norm_embedding_rnn_lstm_match_torch():
         assert bp.gradcheck(lambda t: ours(t)[0], [t64(rng.standard_normal((1, 3, 3)))])
 
 
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, 3)])
+def test_conv1d_and_maxpool1d_match_torch(stride, padding):
+    rng = np.random.default_rng(5)
+    layer = bp.nn.Conv1d(3, 4, 5, stride=stride, padding=padding, seed=0, dtype="float64")
+    theirs = torch.nn.Conv1d(3, 4, 5, stride=stride, padding=padding).double()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(layer.weight.numpy()))
+        theirs.bias.copy_(torch.tensor(layer.bias.numpy()))
+    x = rng.standard_normal((2, 3, 17))
+    X, tx = t64(x), torch.tensor(x, requires_grad=True)
+    out, tout = bp.nn.MaxPool1d(2)(layer(X)), F.max_pool1d(theirs(tx), 2)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(X.grad, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.weight.grad, theirs.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert bp.gradcheck(lambda t: layer(t), [t64(rng.standard_normal((1, 3, 9)))])
+
+
 def test_embedding_gradient_adds_up_for_repeated_ids():
     emb = bp.nn.Embedding(5, 2, seed=0, dtype="float64")
     emb([[1, 1, 4], [1, 0, 0]]).sum().backward()

@@ -8,7 +8,7 @@ signature and give the same weights for the same seed; ``bp.nn.MLP`` is the tens
 
 from . import scalar_layers as scalar
 from .attention import MultiHeadSelfAttention, TransformerBlock, TransformerLM
-from .conv_layers import AvgPool2d, Conv2d, Flatten, LayerNorm, MaxPool2d
+from .conv_layers import AvgPool2d, Conv1d, Conv2d, Flatten, LayerNorm, MaxPool1d, MaxPool2d
 from .init import INIT_SCHEMES
 from .layers import GELU, MLP, Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
@@ -17,6 +17,6 @@ from .scalar_layers import Layer, Neuron
 from .sequence import LSTM, RNN, Embedding
 
 __all__ = ["scalar", "Module", "Neuron", "Layer", "ScalarMLP", "INIT_SCHEMES", "Linear", "ReLU", "Tanh",
-           "Sigmoid", "GELU", "Identity", "Dropout", "Sequential", "MLP", "Conv2d", "MaxPool2d",
+           "Sigmoid", "GELU", "Identity", "Dropout", "Sequential", "MLP", "Conv2d", "Conv1d", "MaxPool2d", "MaxPool1d",
            "AvgPool2d", "Flatten", "LayerNorm", "Embedding", "RNN", "LSTM", "MultiHeadSelfAttention",
            "TransformerBlock", "TransformerLM"]

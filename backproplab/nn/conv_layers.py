@@ -7,6 +7,7 @@ Shapes follow ``torch.nn``: images are (batch, channels, height, width) and
 from __future__ import annotations
 
 from .. import conv
+from ..functional import concatenate
 from ..normalization import LayerNormFn
 from ..random import rng_for
 from ..tensor import Tensor
@@ -14,7 +15,7 @@ from .init import init_weights, resolve_init
 from .layers import _as_input, _check_same_device
 from .module import Module
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "LayerNorm"]
+__all__ = ["Conv2d", "Conv1d", "MaxPool2d", "MaxPool1d", "AvgPool2d", "Flatten", "LayerNorm"]
 
 
 def _pair_to_int(value, name: str) -> int:
@@ -53,6 +54,57 @@ class Conv2d(Module):
         return f"{c} -> {f}, kernel {k}x{k}, stride {self.stride}, padding {self.padding}"
 
 
+class Conv1d(Module):
+    """A 1-D convolution over signals of shape (batch, channels, length).
+
+    It is the 2-D convolution with a 1 x kernel_size filter; weight has shape
+    (out_channels, in_channels, kernel_size), as in torch.nn.Conv1d.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 padding: int = 0, bias: bool = True, init: str = "pytorch", activation: str | None = None,
+                 seed: int | None = None, dtype="float32", device: str = "cpu"):
+        if min(in_channels, out_channels, kernel_size, stride) < 1 or padding < 0:
+            raise ValueError("Conv1d needs positive channels, kernel size and stride, and padding >= 0.")
+        self.stride, self.padding = int(stride), int(padding)
+        fan_in, fan_out = in_channels * kernel_size, out_channels * kernel_size
+        w, b = init_weights(fan_in, fan_out, resolve_init(init, activation), rng_for(seed),
+                            weight_shape=(out_channels, in_channels, kernel_size), n_bias=out_channels)
+        self.weight = Tensor(w, dtype=dtype, device=device, requires_grad=True)
+        self.bias = Tensor(b, dtype=dtype, device=device, requires_grad=True) if bias else None
+
+    def forward(self, x) -> Tensor:
+        """x of shape (N, C, L) -> (N, out_channels, L')."""
+        x = _as_input(x, self.weight)
+        _check_same_device(x, self.weight, "Conv1d")
+        if x.ndim != 3 or x.shape[1] != self.weight.shape[1]:
+            raise ValueError(f"Conv1d expects input of shape (batch, {self.weight.shape[1]}, length), "
+                             f"got {x.shape}.")
+        if self.padding:  # zeros on both ends of the length axis only
+            zeros = Tensor(x.xp.zeros(x.shape[:2] + (self.padding,), dtype=x.dtype))
+            x = concatenate([zeros, x, zeros], axis=2)
+        f, c, k = self.weight.shape
+        images = x.reshape(x.shape[0], c, 1, x.shape[2])
+        args = (images, self.weight.reshape(f, c, 1, k))
+        args = args if self.bias is None else args + (self.bias,)
+        out = conv.Conv2d.apply(*args, stride=self.stride)
+        return out.reshape(out.shape[0], f, out.shape[3])
+
+
+class MaxPool1d(Module):
+    """The maximum of each window of ``kernel_size`` along the length (stride = kernel_size)."""
+
+    def __init__(self, kernel_size: int):
+        self.kernel = int(kernel_size)
+
+    def forward(self, x):
+        n, c, length = x.shape
+        usable = length - length % self.kernel  # a partial window at the end is dropped, as torch
+        if usable == 0:
+            raise ValueError(f"MaxPool1d({self.kernel}) does not fit a signal of length {length}.")
+        return x[:, :, :usable].reshape(n, c, usable // self.kernel, self.kernel).max(axis=-1)
+
+
 class MaxPool2d(Module):
     """The maximum of each kernel_size x kernel_size window (stride = kernel_size unless told)."""
 
@@ -76,7 +128,7 @@ class AvgPool2d(Module):
 
 
 class Flatten(Module):
-    """(N, C, H, W) -> (N, C*H*W): keeps the batch axis, joins the rest."""
+    """(N, C, H, W) -> (N, C*H*W): keeps the batch axis, joins the rest (any rank)."""
 
     def forward(self, x):
         return x.reshape(x.shape[0], -1)

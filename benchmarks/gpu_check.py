@@ -61,13 +61,7 @@ def mlp_case(width: int, batch: int):
         opt = bp.optim.SGD(model.parameters(), lr=0.01)
         x = bp.Tensor(np.random.default_rng(0).standard_normal((batch, 784))).to(device)
         y = bp.Tensor(np.random.default_rng(1).integers(0, 10, batch)).to(device)
-
-        def step():
-            loss = bp.losses.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return step
+        return _our_step(model, opt, x, y)
 
     def theirs(torch):
         net = torch.nn.Sequential(torch.nn.Linear(784, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
@@ -88,13 +82,7 @@ def cnn_case(channels: int, batch: int):
         opt = bp.optim.SGD(model.parameters(), lr=0.01)
         x = bp.Tensor(np.random.default_rng(0).standard_normal((batch, 1, 28, 28))).to(device)
         y = bp.Tensor(np.random.default_rng(1).integers(0, 10, batch)).to(device)
-
-        def step():
-            loss = bp.losses.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return step
+        return _our_step(model, opt, x, y)
 
     def theirs(torch):
         tnn = torch.nn
@@ -115,13 +103,7 @@ def transformer_case(d_model: int, batch: int, context: int = 32, vocab: int = 6
         rng = np.random.default_rng(0)
         x = bp.Tensor(rng.integers(0, vocab, (batch, context))).to(device)
         y = bp.Tensor(rng.integers(0, vocab, (batch, context))).to(device)
-
-        def step():
-            loss = bp.losses.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return step
+        return _our_step(model, opt, x, y)
 
     def theirs(torch):
         layer = torch.nn.TransformerEncoderLayer(d_model, 4, 4 * d_model, dropout=0.0, batch_first=True,
@@ -143,6 +125,15 @@ def transformer_case(d_model: int, batch: int, context: int = 32, vocab: int = 6
         return step
 
     return f"Transformer d={d_model}, 2 layers, batch {batch}x{context}", ours, theirs
+
+
+def _our_step(model, opt, x, y):
+    def step():
+        loss = bp.losses.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
 
 
 def _torch_step(torch, net, opt, x, y):

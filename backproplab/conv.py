@@ -138,15 +138,20 @@ class MaxPool2d(Function):
             else:
                 better = candidate > best  # strict: the first maximum wins, as argmax
                 best = xp.where(better, candidate, best)
-                winner[better] = k
+                winner = xp.where(better, winner.dtype.type(k), winner)
         self.winner = winner
         return best
 
     def backward(self, g):
         xp = backend.array_module(g)
         grad = xp.zeros_like(self.x)  # same memory layout as the input
+        overlapping = self.stride < self.kernel
         for k, where in _offsets(self.x, self.kernel, self.stride):
-            grad[where] += g * (self.winner == k)
+            share = g * (self.winner == k)
+            if overlapping:
+                grad[where] += share
+            else:  # each input pixel belongs to one window: assign, no read-modify-write
+                grad[where] = share
         return (grad,)
 
 

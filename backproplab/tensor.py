@@ -24,7 +24,7 @@ import numbers
 import numpy as np
 
 from . import backend
-from .autograd import apply_hooks, run_backward
+from .autograd import run_backward
 from .grad_mode import _state as _grad_state
 
 __all__ = ["Tensor", "Function", "unbroadcast"]

@@ -112,7 +112,7 @@ def _as_array(data, dtype, device):
         device = source_device
     if dtype is None:
         kind = np.asarray(data).dtype.kind if source_device == "cpu" else data.dtype.kind
-        if kind in "fc" or kind not in "biu":
+        if kind not in "biu":  # floats (and anything to be converted) default to float32
             dtype = np.float32
     try:
         array = backend.to_device(data, device, dtype=dtype)

@@ -14,9 +14,9 @@ import numpy as np
 from . import losses
 from .grad_mode import no_grad
 from .hooks import UpdateRatioTracker, gradient_norms
+from .predict import classes_from_outputs, forward_batch, is_scalar_model
 from .progress import progress_bar
 from .tensor import Tensor
-from .viz.plots import _is_scalar_model
 
 __all__ = ["History", "fit", "accuracy"]
 
@@ -36,30 +36,10 @@ class History:
     stopped: str | None = None                         # why training stopped early, if it did
 
 
-def _outputs_to_scores(preds) -> np.ndarray:
-    if isinstance(preds, Tensor):
-        return preds.numpy()
-    rows = [[p.data] if not isinstance(p, list) else [v.data for v in p] for p in preds]
-    return np.array(rows)
-
-
 def accuracy(preds, targets) -> float:
     """Share of correct class predictions (argmax of several outputs, or one score > 0)."""
-    scores = _outputs_to_scores(preds)
-    scores = scores.reshape(len(scores), -1)
-    predicted = (scores[:, 0] > 0).astype(int) if scores.shape[1] == 1 else scores.argmax(axis=1)
     targets = targets.numpy() if isinstance(targets, Tensor) else np.asarray(targets)
-    return float((predicted == targets.reshape(-1)).mean())
-
-
-def _forward(model, xb, scalar_mode: bool):
-    if scalar_mode:
-        xb = xb.numpy() if isinstance(xb, Tensor) else np.asarray(xb)
-        return [model(list(x)) for x in xb]
-    if not isinstance(xb, Tensor):
-        like = model.parameters()[0]
-        xb = Tensor(xb, dtype=like.dtype, device=like.device)
-    return model(xb)
+    return float((classes_from_outputs(preds) == targets.reshape(-1)).mean())
 
 
 def _default_metric(loss_fn):
@@ -84,7 +64,7 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}.")
     metric_fn = _default_metric(loss_fn) if metric == "auto" else metric
-    scalar_mode = _is_scalar_model(model)
+    scalar_mode = is_scalar_model(model)
     history = History(metric_name=getattr(metric_fn, "__name__", "metric"))
     tracker = UpdateRatioTracker(model) if record_updates else None
     bar = progress_bar(epochs * len(loader), "training", enabled=progress)
@@ -95,7 +75,7 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
             total, metric_total, seen = 0.0, 0.0, 0
             for xb, yb in loader:
                 step += 1
-                preds = _forward(model, xb, scalar_mode)
+                preds = forward_batch(model, xb, scalar_mode)
                 loss = loss_fn(preds, yb)
                 value = float(loss.data) if not isinstance(loss, Tensor) else loss.item()
                 if not math.isfinite(value):
@@ -142,7 +122,7 @@ def _evaluate(model, loss_fn, metric_fn, val_data, scalar_mode, history):
     X, y = val_data
     model.eval()
     with no_grad():
-        preds = _forward(model, X, scalar_mode)
+        preds = forward_batch(model, X, scalar_mode)
         loss = loss_fn(preds, y)
     history.val_loss.append(float(loss.data) if not isinstance(loss, Tensor) else loss.item())
     if metric_fn:

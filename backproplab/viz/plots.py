@@ -9,6 +9,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..grad_mode import no_grad
+from ..predict import classes_from_outputs, forward_batch, is_scalar_model
+
 __all__ = ["plot_history", "plot_decision_boundary", "plot_gradient_flow", "plot_loss_surface",
            "new_axes", "predict_classes"]
 
@@ -38,25 +41,10 @@ def plot_history(history, ax=None, log_scale: bool = False):
     return ax
 
 
-def _is_scalar_model(model) -> bool:
-    params = model.parameters()
-    return bool(params) and not getattr(params[0], "_is_tensor", False)
-
-
 def predict_classes(model, X) -> np.ndarray:
-    """Class predictions of a 2-input classifier in either mode (argmax, or score > 0)."""
-    if _is_scalar_model(model):
-        outs = [model(list(x)) for x in X]
-        scores = np.array([[o.data] if not isinstance(o, list) else [v.data for v in o] for o in outs])
-    else:
-        from ..grad_mode import no_grad
-        from ..tensor import Tensor
-
-        with no_grad():
-            like = model.parameters()[0]
-            scores = model(Tensor(X, dtype=like.dtype, device=like.device)).numpy()
-    scores = scores.reshape(len(X), -1)
-    return (scores[:, 0] > 0).astype(int) if scores.shape[1] == 1 else scores.argmax(axis=1)
+    """Class predictions of a classifier in either mode (argmax, or score > 0)."""
+    with no_grad():
+        return classes_from_outputs(forward_batch(model, X))
 
 
 def plot_decision_boundary(model, X, y, ax=None, resolution: int | None = None, margin: float = 0.5):
@@ -68,7 +56,7 @@ def plot_decision_boundary(model, X, y, ax=None, resolution: int | None = None, 
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D inputs of shape (n, 2), got {X.shape}.")
     ax = new_axes(ax, figsize=(4, 4))
-    resolution = resolution or (40 if _is_scalar_model(model) else 150)
+    resolution = resolution or (40 if is_scalar_model(model) else 150)
     x0 = np.linspace(X[:, 0].min() - margin, X[:, 0].max() + margin, resolution)
     x1 = np.linspace(X[:, 1].min() - margin, X[:, 1].max() + margin, resolution)
     grid = np.stack(np.meshgrid(x0, x1), axis=-1).reshape(-1, 2)

@@ -77,22 +77,18 @@ class TrainingDashboard(WidgetBase):
             self._optimizer = self._make_optimizer()
         loader = DataLoader((self.X, self.y), batch_size=32, seed=self.seed + len(self.history.loss))
 
+        earlier_loss, earlier_metric = list(self.history.loss), list(self.history.metric)
+
         def redraw(epoch, history):
             if epoch % self.redraw_every == 0 or epoch == epochs:
-                self._merge(history)
+                # the dashboard's history: earlier calls, then this call's epochs so far
+                self.history.loss = earlier_loss + history.loss
+                self.history.metric = earlier_metric + history.metric
                 self.refresh()
 
-        self._pending = History()
         fit(self.model, cross_entropy, self._optimizer, loader, epochs=epochs, progress=False,
             record_gradients=False, callback=redraw)
         return self.history
-
-    def _merge(self, history: History) -> None:
-        """Append the epochs of the current ``fit`` call not yet in the dashboard's history."""
-        done = len(self._pending.loss)
-        self.history.loss.extend(history.loss[done:])
-        self.history.metric.extend(history.metric[done:])
-        self._pending.loss, self._pending.metric = list(history.loss), list(history.metric)
 
     def accuracy(self) -> float:
         """Training accuracy of the model now."""

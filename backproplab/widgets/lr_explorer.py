@@ -43,6 +43,12 @@ class LearningRateExplorer(WidgetBase):
         best = np.linalg.lstsq(design, self.y[:, 0], rcond=None)[0]
         self.best_slope = float(best[0])
         self.min_loss = float(np.mean((design @ best - self.y[:, 0]) ** 2))
+        # Grey reference curves, the same for every slider position: computed once.
+        self._references = []
+        for factor, style in ((0.01, ":"), (0.5, "--"), (1.9 / 2, "-.")):
+            ref = factor * self.critical_lr
+            ref_losses = self.run(ref)
+            self._references.append((ref, ref_losses, self._verdict(ref, ref_losses), style))
         self._build_ui()
         self.refresh()
 
@@ -75,7 +81,10 @@ class LearningRateExplorer(WidgetBase):
 
     def classify(self, lr: float) -> str:
         """What the learning rate does, judged from the run itself."""
-        losses = np.array(self.run(lr))
+        return self._verdict(lr, self.run(lr))
+
+    def _verdict(self, lr: float, losses) -> str:
+        losses = np.array(losses)
         excess = losses - self.min_loss
         if not np.isfinite(losses[-1]) or excess[-1] > excess[0]:
             return "diverging"
@@ -101,13 +110,11 @@ class LearningRateExplorer(WidgetBase):
     def refresh(self) -> None:
         """Redraw the loss curve of the slider's learning rate over the reference curves."""
         lr = self.slider.value
-        verdict = self.classify(lr)
-        fig, (ax_loss, ax_fit) = self.new_figure(2)
-        for factor, style in ((0.01, ":"), (0.5, "--"), (1.9 / 2, "-.")):
-            ref = factor * self.critical_lr
-            ax_loss.plot(self.run(ref), style, color="0.6", lw=1,
-                         label=f"lr {ref:.3g} ({self.classify(ref)})")
         losses, slopes = self.descend(lr)
+        verdict = self._verdict(lr, losses)
+        fig, (ax_loss, ax_fit) = self.new_figure(2)
+        for ref, ref_losses, ref_verdict, style in self._references:
+            ax_loss.plot(ref_losses, style, color="0.6", lw=1, label=f"lr {ref:.3g} ({ref_verdict})")
         ax_loss.plot(losses, color="tab:red", lw=2, marker=".", label=f"lr {lr:.3g}: {verdict}")
         ax_loss.set_yscale("log")
         ax_loss.set_ylim(self.min_loss * 0.8, max(losses[0] * 50, self.min_loss * 10))

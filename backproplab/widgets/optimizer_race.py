@@ -58,6 +58,7 @@ class OptimizerRace(WidgetBase):
             raise ValueError(f"Unknown surface {surface!r}; choose one of {', '.join(SURFACES)}.")
         self.surface, self.steps = surface, steps
         self.settings = {"lr": dict(SURFACES[surface][4]), "momentum": 0.9, "alpha": 0.99, "beta1": 0.9}
+        self._quiet = False  # True while a surface change sets several sliders at once
         self._build_ui()
         self.refresh()
 
@@ -122,7 +123,7 @@ class OptimizerRace(WidgetBase):
         self._on_slider(None)
 
     def _on_slider(self, change):
-        if getattr(self, "_quiet", False):
+        if self._quiet:
             return
         self.settings["lr"] = {name: slider.value for name, slider in self.lr_sliders.items()}
         self.settings.update({key: slider.value for key, slider in self.sliders.items()})

@@ -170,7 +170,8 @@ def main():
     card = card_name()
     print(f"GPU: {card}")
     if not args.skip_tests:
-        tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "gpu", "-p", "no:nbval",
+        # The project's addopts turn on nbval; the GPU tests are plain tests, so clear them.
+        tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "gpu", "-o", "addopts=",
                                 str(HERE.parent / "tests")], capture_output=True, text=True)
         print(tests.stdout[-2000:])
         test_line = tests.stdout.strip().splitlines()[-1] if tests.stdout.strip() else "no output"

@@ -87,7 +87,7 @@ class PlaygroundCore:
         """
         unknown = set(changes) - set(DEFAULTS)
         if unknown:
-            raise ValueError(f"Unknown setting(s) {', '.join(sorted(unknown))}; "
+            raise TypeError(f"Unknown setting(s) {', '.join(sorted(unknown))}; "
                              f"the settings are {', '.join(DEFAULTS)}.")
         new = checked({**self.settings, **changes})
         changed = {key for key in changes if new[key] != self.settings[key]}
@@ -218,17 +218,22 @@ class PlaygroundCore:
         Returns False (and sets ``problem``) if the loss stops being a finite number;
         training then pauses until ``reset()``.
         """
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
         if self.problem:
             return False
-        for _ in range(epochs):
-            for xb, yb in self._loader:
-                value = self.train_step(xb, yb)
-                if not math.isfinite(value):
-                    return self._diverged(value)
-            self.epoch += 1
-            self._record_losses()
-            if not math.isfinite(self.train_loss[-1]):
-                return self._diverged(self.train_loss[-1])
+        # A too-large learning rate overflows on the way to inf; that is not a bug here but
+        # a lesson, reported in the message line, so NumPy's warnings are kept quiet.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(epochs):
+                for xb, yb in self._loader:
+                    value = self.train_step(xb, yb)
+                    if not math.isfinite(value):
+                        return self._diverged(value)
+                self.epoch += 1
+                self._record_losses()
+                if not math.isfinite(self.train_loss[-1]):
+                    return self._diverged(self.train_loss[-1])
         return True
 
     def _diverged(self, value) -> bool:

@@ -52,12 +52,13 @@ INPUT_GREY = np.array([204, 209, 217, 255], dtype=np.uint8)
 
 def gradient_colour_scale(values) -> tuple[int, int]:
     """(low, high) powers of ten for the gradient colours: whole decades around the
-    sizes shown, at most ``DECADES`` apart so that one exact zero cannot squash the rest."""
+    finite sizes shown, at most ``DECADES`` apart so that one tiny value cannot squash the
+    rest.  Whole decades keep the scale (and its ticks) still from one tick to the next."""
     magnitudes = np.abs(np.concatenate([np.ravel(v) for v in values]))
-    positive = magnitudes[magnitudes > 0]
+    positive = magnitudes[(magnitudes > 0) & np.isfinite(magnitudes)]
     if positive.size == 0:
         return -8, 0
-    high = math.ceil(math.log10(positive.max()) + 1e-9)
+    high = math.ceil(math.log10(positive.max()))
     low = max(math.floor(math.log10(positive.min())), high - DECADES)
     return min(low, high - 1), high
 
@@ -176,6 +177,11 @@ class PlaygroundPicture:
 
     def draw(self, core, show_gradients: bool = False) -> bytes:
         """Redraw everything from ``core`` and return the PNG."""
+        # a diverged network holds inf and NaN: draw what there is, quietly (the widget says why)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._draw(core, show_gradients)
+
+    def _draw(self, core, show_gradients):
         sizes = [len(core.features), *core.hidden, 1]
         structure = (tuple(sizes), core.features, bool(show_gradients))
         if structure != self._structure:

@@ -333,12 +333,15 @@ def test_unknown_setting_names_are_type_errors():
 # ---------------------------------------------------------------- picture
 
 
-def test_gradient_colour_scale_fits_whole_decades_and_ignores_zeros():
-    assert gradient_colour_scale([np.array([1e-3, 5e-2]), np.array([0.0, 2e-3])]) == (-3, -1)
-    assert gradient_colour_scale([np.array([1e-30, 1.0])]) == (-8, 0)  # at most 8 decades
-    assert gradient_colour_scale([np.zeros(3)]) == (-8, 0)
-    low, high = gradient_colour_scale([np.array([0.5, 0.5])])
-    assert high - low >= 1
+def test_gradient_colour_scale_spans_six_decades_below_the_largest_and_holds_still():
+    assert gradient_colour_scale([np.array([1e-3, 5e-2]), np.array([0.0, 2e-3])]) == (-7, -1)
+    assert gradient_colour_scale([np.array([1e-30, 1.0, np.nan, np.inf])]) == (-6, 0)
+    assert gradient_colour_scale([np.zeros(3)]) == (-6, 0)
+    # with the previous scale: a largest gradient one decade lower keeps the scale ...
+    assert gradient_colour_scale([np.array([0.05])], previous=(-6, 0)) == (-6, 0)
+    # ... two decades lower, or any higher, moves it
+    assert gradient_colour_scale([np.array([0.005])], previous=(-6, 0)) == (-8, -2)
+    assert gradient_colour_scale([np.array([5.0])], previous=(-6, 0)) == (-5, 1)
 
 
 @pytest.mark.parametrize("settings", [

@@ -8,7 +8,8 @@ button (measured in ``benchmarks/playground_tick.py``):
   not change from tick to tick (titles, labels, ticks) is drawn once into a background
   that each tick restores ("blitting"); only the changing artists are drawn on top. The
   background is redrawn when the network's shape, the loss axes' limits (which grow in
-  steps of 1-2-5) or the gradient colour scale's decades change;
+  steps of 1-2-5) or the gradient colour scale (whole decades, which move with some
+  hysteresis) change;
 - all neuron heat maps are pasted into one opaque RGB canvas shown by one ``imshow``
   (partly transparent images cost Agg several times more), the edges are one
   ``LineCollection`` drawn on top, ending at the boxes' borders;
@@ -46,21 +47,28 @@ RES = 24            # grid points per side of a neuron's heat map (one canvas pi
 ROW = RES * 5 // 4  # canvas pixels from one neuron to the next in a column
 MAX_COL = 4 * RES   # the widest gap from one column of neurons to the next
 SURFACE_RES = 60    # grid points per side of the output's decision surface
-DECADES = 8         # the gradient colour scale spans at most this many powers of ten
+DECADES = 6         # the gradient colour scale spans this many powers of ten
 INPUT_GREY = np.array([204, 209, 217, 255], dtype=np.uint8)
 
 
-def gradient_colour_scale(values) -> tuple[int, int]:
-    """(low, high) powers of ten for the gradient colours: whole decades around the
-    finite sizes shown, at most ``DECADES`` apart so that one tiny value cannot squash the
-    rest.  Whole decades keep the scale (and its ticks) still from one tick to the next."""
+def gradient_colour_scale(values, previous: tuple[int, int] | None = None) -> tuple[int, int]:
+    """(low, high) powers of ten for the gradient colours: ``high`` is the decade of the
+    largest finite gradient shown and the scale reaches ``DECADES`` below it, so "dark"
+    always means "a million times smaller than the largest".  (The smallest gradient of
+    one step is no anchor: a single weight near zero makes it jump by decades.)
+
+    With ``previous`` (the scale used last time) the scale stays put unless the largest
+    gradient leaves it or falls two decades or more below its top: colours are only
+    comparable from tick to tick on a scale that does not move with every step's noise.
+    """
     magnitudes = np.abs(np.concatenate([np.ravel(v) for v in values]))
     positive = magnitudes[(magnitudes > 0) & np.isfinite(magnitudes)]
     if positive.size == 0:
-        return -8, 0
+        return previous or (-DECADES, 0)
     high = math.ceil(math.log10(positive.max()))
-    low = max(math.floor(math.log10(positive.min())), high - DECADES)
-    return min(low, high - 1), high
+    if previous is not None and high <= previous[1] < high + 2:
+        high = previous[1]
+    return high - DECADES, high
 
 
 def _log_level(values, low, high) -> np.ndarray:
@@ -105,6 +113,7 @@ class PlaygroundPicture:
         self._data_key = None   # which data the scatter points show
         self._inputs_pasted = False
         self.columns = 0
+        self._scale = None      # the gradient colour scale last used (low, high decades)
         self._build_output_and_losses()
 
     # ------------------------------------------------------------------ building
@@ -165,13 +174,13 @@ class PlaygroundPicture:
             ax.text(c * pitch + RES / 2, self.height + RES * 0.35, title, ha="center", va="bottom", fontsize=8)
         for (x, y), name in zip(self.origins[0], features):
             ax.text(x - 4, y + RES / 2, FEATURE_LABELS[name], ha="right", va="center", fontsize=8)
-        # under each column of edges: the typical gradient size there, in powers of ten
-        # (gradient mode only; part of the background, redrawn when a power changes)
+        # under each column of edges: the typical gradient size there (gradient mode only)
         self.layer_notes = [ax.text((c + 0.5) * pitch + RES / 2, -RES * 0.5, "", ha="center", va="top",
-                                    fontsize=7, color="#334155") for c in range(n_cols - 1)]
+                                    fontsize=7, color="#334155", animated=True) for c in range(n_cols - 1)]
         self.ax_cbar.set_visible(show_gradients)
         self.columns = n_cols
         self._inputs_pasted = False
+        self._scale = None
 
     # ------------------------------------------------------------------ drawing
 
@@ -195,8 +204,7 @@ class PlaygroundPicture:
             self._draw_activations(core, show_gradients)
         self._draw_output(core)
         loss_limits = self._draw_losses(core)
-        notes = tuple(text.get_text() for text in self.layer_notes)
-        return self._render((structure, loss_limits, scale, notes))
+        return self._render((structure, loss_limits, scale))
 
     def _paste(self, column: int, rgb) -> None:
         for (x, y), block in zip(self.origins[column], rgb):
@@ -229,7 +237,7 @@ class PlaygroundPicture:
 
     def _draw_gradients(self, core, gradients):
         neuron_grads = core.neuron_gradients()
-        low, high = gradient_colour_scale(gradients + neuron_grads)
+        low, high = self._scale = gradient_colour_scale(gradients + neuron_grads, self._scale)
         self._paste(0, np.broadcast_to(INPUT_GREY, (len(core.features), RES, RES, 4)))
         self._inputs_pasted = False  # paste the feature maps again when switching back
         for c, g in enumerate(neuron_grads, start=1):
@@ -239,8 +247,7 @@ class PlaygroundPicture:
         self.edges.set_colors(GRADIENT_CMAP(_log_level(flat, low, high)))
         self.edges.set_linewidths(1.6)
         for text, g in zip(self.layer_notes, gradients):
-            typical = np.median(np.abs(g))
-            text.set_text(f"|∂L/∂w| ~ 1e{math.floor(math.log10(typical) + 0.5)}" if typical > 0 else "|∂L/∂w| = 0")
+            text.set_text(f"|∂L/∂w| ≈ {np.median(np.abs(g)):.0e}")
         self.image.set_data(self.pixels)
         self.ax_cbar.images[0].set_extent((0, 1, low, high))
         self.ax_cbar.set_ylim(low, high)
@@ -283,8 +290,8 @@ class PlaygroundPicture:
             self._background_key = background_key
         self.canvas.restore_region(self._background)
         renderer = self.canvas.get_renderer()
-        for artist in (self.image, self.edges, self.surface, self.train_points, self.test_points,
-                       self.train_line, self.test_line):
+        for artist in (self.image, self.edges, *self.layer_notes, self.surface, self.train_points,
+                       self.test_points, self.train_line, self.test_line):
             artist.draw(renderer)
         return self.png()
 

@@ -449,3 +449,17 @@ def test_show_gradients_recolours_the_picture():
     # sigmoid layers shrink the gradient on its way back: the first layer's is the smallest
     sizes = [np.median(np.abs(g)) for g in pg.core.edge_gradients()]
     assert sizes[0] < sizes[-1]
+
+
+def test_the_widget_says_when_the_loss_diverged_and_stops_playing():
+    pg = widgets.Playground(dataset="regression", features=tuple(FEATURES), hidden=(8, 8, 8),
+                            activation="relu", lr=10.0)
+    pg.player.playing = True
+    for _ in range(5):
+        pg.tick()
+    assert not pg.player.playing and not pg.core.playing
+    assert "#b91c1c" in pg.message.value and "Lower the learning rate" in pg.message.value
+    pg.controls["lr"].value = 0.01  # a live setting: the complaint stays until reset
+    assert "Lower the learning rate" in pg.message.value
+    pg.reset_button.click()
+    assert "Lower the learning rate" not in pg.message.value and pg.core.problem is None

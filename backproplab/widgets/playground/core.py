@@ -88,7 +88,7 @@ class PlaygroundCore:
         unknown = set(changes) - set(DEFAULTS)
         if unknown:
             raise TypeError(f"Unknown setting(s) {', '.join(sorted(unknown))}; "
-                             f"the settings are {', '.join(DEFAULTS)}.")
+                            f"the settings are {', '.join(DEFAULTS)}.")
         new = checked({**self.settings, **changes})
         changed = {key for key in changes if new[key] != self.settings[key]}
         self.settings = new
@@ -167,7 +167,11 @@ class PlaygroundCore:
                           batch_size=self.settings["batch_size"], seed=self.settings["seed"] + self.epoch)
 
     def reset(self) -> None:
-        """Fresh weights (from ``seed``), epoch 0, empty loss curves, paused."""
+        """Start again, paused: epoch 0, empty loss curves, the starting weights of ``seed``.
+
+        The same seed gives the same starting weights, so two runs that differ in one
+        setting can be compared; ``configure(seed=...)`` draws other weights (and data).
+        """
         s = self.settings
         self.playing = False
         self.problem = None

@@ -53,6 +53,7 @@ class Playground(WidgetBase):
         self._last_tick_end = 0.0
         self.last_tick_s = 0.0          # how long the last tick took (training + drawing)
         self._drawn_hidden = None       # the hidden sizes the neuron buttons were made for
+        self.message_text = ""          # the last problem reported in the message line
         self._build_ui()
         self.refresh()
 
@@ -120,7 +121,8 @@ class Playground(WidgetBase):
             W.HBox([c["dataset"], c["noise"], c["train_ratio"], c["batch_size"]]),
             W.HBox([W.Label("features"), *self.feature_toggles.values()]),
             W.HBox([c["activation"], c["lr"], c["regularization"], c["reg_rate"]]),
-            W.HBox([self.layers_label, self.add_layer_button, self.remove_layer_button, self.neuron_controls]),
+            W.HBox([self.layers_label, self.add_layer_button, self.remove_layer_button,
+                    W.Label("neurons per layer", layout=W.Layout(margin="0 8px 0 16px")), self.neuron_controls]),
             self.stats, self.message, self.image,
         ])
         self._finish_ui("bp-playground")
@@ -129,8 +131,9 @@ class Playground(WidgetBase):
         """One small group per hidden layer: '− n +' (rebuilt when the layers change)."""
         groups = []
         for k, size in enumerate(self.core.hidden):
-            minus = W.Button(icon="minus", tooltip=f"one neuron fewer in layer {k + 1}", layout=W.Layout(width="30px"))
-            plus = W.Button(icon="plus", tooltip=f"one more neuron in layer {k + 1}", layout=W.Layout(width="30px"))
+            small = dict(width="32px", padding="0")
+            minus = W.Button(icon="minus", tooltip=f"one neuron fewer in layer {k + 1}", layout=W.Layout(**small))
+            plus = W.Button(icon="plus", tooltip=f"one more neuron in layer {k + 1}", layout=W.Layout(**small))
             minus.on_click(lambda _b, k=k: self._act(self.core.remove_neuron, k))
             plus.on_click(lambda _b, k=k: self._act(self.core.add_neuron, k))
             groups.append(W.HBox([minus, W.HTML(f"<b>{size}</b>", layout=W.Layout(margin="0 4px")), plus],
@@ -147,7 +150,8 @@ class Playground(WidgetBase):
             self.message_text = str(problem)
             self.show_message(self.message_text, problem=True)
             return False
-        self.show_message("")
+        # a good action clears an earlier complaint, but not a diverged run (reset clears that)
+        self.show_message(self.core.problem or "", problem=bool(self.core.problem))
         self._sync()
         self.refresh()
         return True
@@ -164,7 +168,8 @@ class Playground(WidgetBase):
         before = self.core.settings[name]
         if not self.set(**{name: value}):
             # the control shows the refused value; say which one is still in use
-            still = f"{before:g}" if isinstance(before, float) else before
+            still = (f"{before:.0%}" if name == "train_ratio" else f"{before:g}" if isinstance(before, float)
+                     else before)
             self.show_message(f"{self.message_text} Still using {still}.", problem=True)
 
     def _on_feature(self, name, enabled):

@@ -447,8 +447,12 @@ def test_show_gradients_recolours_the_picture():
     pg.gradient_switch.value = True
     assert pg.image.value != plain
     # sigmoid layers shrink the gradient on its way back: the first layer's is the smallest
-    sizes = [np.median(np.abs(g)) for g in pg.core.edge_gradients()]
+    sizes = pg.core.layer_gradient_sizes()
+    assert sizes == [np.median(np.abs(g)) for g in pg.core.edge_gradients()]
     assert sizes[0] < sizes[-1]
+    assert "Median |∂L/∂w| per layer" in pg.stats.value and f"{sizes[0]:.1e}" in pg.stats.value
+    pg.gradient_switch.value = False
+    assert pg.image.value == plain and "Median" not in pg.stats.value
 
 
 def test_the_widget_says_when_the_loss_diverged_and_stops_playing():

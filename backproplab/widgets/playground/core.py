@@ -326,6 +326,15 @@ class PlaygroundCore:
             return None
         return [np.array(layer.bias.grad, dtype=np.float64) for layer in self.model.layers]
 
+    def layer_gradient_sizes(self) -> list | None:
+        """The median |d(loss)/d(weight)| of each layer in the last step, inputs → output.
+
+        Falling from the output back to the inputs means the gradient vanishes on its way
+        back; rising means it explodes.  None before the first step.
+        """
+        edges = self.edge_gradients()
+        return None if edges is None else [float(np.median(np.abs(g))) for g in edges]
+
     def summary(self) -> str:
         """One line: epoch, losses and (for classification) accuracies."""
         line = f"epoch {self.epoch}: training loss {self.train_loss[-1]:.3f}, test loss {self.test_loss[-1]:.3f}"

@@ -71,6 +71,16 @@ def gradient_colour_scale(values, previous: tuple[int, int] | None = None) -> tu
     return high - DECADES, high
 
 
+def _typical_power(gradients, previous: int | None) -> int | None:
+    """The power of ten nearest the median |gradient|, kept at ``previous`` while the median
+    stays within a decade of it (one step's gradients jump about); None when all are 0."""
+    median = float(np.median(np.abs(gradients)))
+    if not median > 0 or not math.isfinite(median):
+        return None
+    exact = math.log10(median)
+    return previous if previous is not None and abs(exact - previous) < 1 else round(exact)
+
+
 def _log_level(values, low, high) -> np.ndarray:
     """|values| placed on [0, 1] of the log colour scale (zeros and tinier values at 0)."""
     with np.errstate(divide="ignore"):
@@ -174,9 +184,11 @@ class PlaygroundPicture:
             ax.text(c * pitch + RES / 2, self.height + RES * 0.35, title, ha="center", va="bottom", fontsize=8)
         for (x, y), name in zip(self.origins[0], features):
             ax.text(x - 4, y + RES / 2, FEATURE_LABELS[name], ha="right", va="center", fontsize=8)
-        # under each column of edges: the typical gradient size there (gradient mode only)
+        # under each column of edges: the typical gradient size there (gradient mode only), as
+        # a power of ten that moves with hysteresis, so that these labels stay in the background
         self.layer_notes = [ax.text((c + 0.5) * pitch + RES / 2, -RES * 0.5, "", ha="center", va="top",
-                                    fontsize=7, color="#334155", animated=True) for c in range(n_cols - 1)]
+                                    fontsize=7, color="#334155") for c in range(n_cols - 1)]
+        self._note_powers = [None] * (n_cols - 1)
         self.ax_cbar.set_visible(show_gradients)
         self.columns = n_cols
         self._inputs_pasted = False
@@ -204,7 +216,8 @@ class PlaygroundPicture:
             self._draw_activations(core, show_gradients)
         self._draw_output(core)
         loss_limits = self._draw_losses(core)
-        return self._render((structure, loss_limits, scale))
+        notes = tuple(text.get_text() for text in self.layer_notes)
+        return self._render((structure, loss_limits, scale, notes))
 
     def _paste(self, column: int, rgb) -> None:
         for (x, y), block in zip(self.origins[column], rgb):
@@ -246,8 +259,9 @@ class PlaygroundPicture:
         flat = np.concatenate([g.ravel() for g in gradients])
         self.edges.set_colors(GRADIENT_CMAP(_log_level(flat, low, high)))
         self.edges.set_linewidths(1.6)
-        for text, g in zip(self.layer_notes, gradients):
-            text.set_text(f"|∂L/∂w| ≈ {np.median(np.abs(g)):.0e}")
+        for k, (text, g) in enumerate(zip(self.layer_notes, gradients)):
+            power = self._note_powers[k] = _typical_power(g, self._note_powers[k])
+            text.set_text("|∂L/∂w| = 0" if power is None else f"|∂L/∂w| ~ 1e{power}")
         self.image.set_data(self.pixels)
         self.ax_cbar.images[0].set_extent((0, 1, low, high))
         self.ax_cbar.set_ylim(low, high)
@@ -290,8 +304,8 @@ class PlaygroundPicture:
             self._background_key = background_key
         self.canvas.restore_region(self._background)
         renderer = self.canvas.get_renderer()
-        for artist in (self.image, self.edges, *self.layer_notes, self.surface, self.train_points,
-                       self.test_points, self.train_line, self.test_line):
+        for artist in (self.image, self.edges, self.surface, self.train_points, self.test_points,
+                       self.train_line, self.test_line):
             artist.draw(renderer)
         return self.png()
 

@@ -11,6 +11,7 @@ kernel was busy) is dropped.
 
 from __future__ import annotations
 
+import html
 import time
 
 import ipywidgets as W
@@ -269,7 +270,12 @@ class Playground(WidgetBase):
         if len(self.neuron_controls.children) != n or self._drawn_hidden != core.hidden:
             self.neuron_controls.children = self._neuron_buttons()
         self._drawn_hidden = core.hidden
-        self.stats.value = core.summary()
+        stats = html.escape(core.summary())
+        sizes = core.layer_gradient_sizes() if self.gradient_switch.value else None
+        if sizes:
+            stats += ("<br>Median |∂L/∂w| per layer, inputs → output, in the last step: "
+                      + " · ".join(f"{size:.1e}" for size in sizes))
+        self.stats.value = stats
 
     def __repr__(self):
         s = self.core.settings

@@ -106,6 +106,7 @@ def test_playground_plays_pauses_and_grows_a_layer_in_jupyterlab(playground_lab)
                    "the layer readout showed the new layer", timeout=30)
         wait_until(lambda: image.get_attribute("src") != picture_trained, "the picture changed", timeout=30)
         assert number_in(epoch) == 0  # a new network starts from epoch 0
+        assert widget.locator(".bp-playground-stats").inner_text().startswith("epoch 0:")
         widget.screenshot(path=str(SCREENSHOTS / "bp-playground.png"))
 
         widget.locator("button", has_text="show gradients").click()

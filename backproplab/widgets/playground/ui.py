@@ -74,7 +74,7 @@ class Playground(WidgetBase):
         self.reset_button.on_click(lambda _b: self.reset())
         self.epoch_label = W.HTML()
         self.epoch_label.add_class("bp-playground-epoch")
-        self.layers_label = W.HTML()
+        self.layers_label = W.HTML(layout=W.Layout(width="220px"))
         self.layers_label.add_class("bp-playground-layers")
         self.stats = W.HTML()
         self.stats.add_class("bp-playground-stats")
@@ -122,8 +122,8 @@ class Playground(WidgetBase):
             W.HBox([c["dataset"], c["noise"], c["train_ratio"], c["batch_size"]]),
             W.HBox([W.Label("features"), *self.feature_toggles.values()]),
             W.HBox([c["activation"], c["lr"], c["regularization"], c["reg_rate"]]),
-            W.HBox([self.layers_label, self.add_layer_button, self.remove_layer_button,
-                    W.Label("neurons per layer", layout=W.Layout(margin="0 8px 0 16px")), self.neuron_controls]),
+            W.HBox([self.layers_label, self.add_layer_button, self.remove_layer_button]),
+            W.HBox([W.Label("neurons per layer", layout=W.Layout(width="130px")), self.neuron_controls]),
             self.stats, self.message, self.image,
         ])
         self._finish_ui("bp-playground")
@@ -263,19 +263,27 @@ class Playground(WidgetBase):
     def refresh(self) -> None:
         """Redraw the picture and the readouts from the core."""
         core = self.core
-        self.image.value = self.picture.draw(core, self.gradient_switch.value)
+        png = self.picture.draw(core, self.gradient_switch.value)
+        # the readouts first and the picture last: when the picture has changed in the
+        # browser, everything else already shows the same state
         self.epoch_label.value = f'<span style="font-size:1.3em">epoch <b>{core.epoch}</b></span>'
         n = len(core.hidden)
         self.layers_label.value = f"<b>{n}</b> hidden layer{'s' if n != 1 else ''} ({self.picture.columns} columns)"
-        if len(self.neuron_controls.children) != n or self._drawn_hidden != core.hidden:
+        if self._drawn_hidden != core.hidden:
+            old = self.neuron_controls.children
             self.neuron_controls.children = self._neuron_buttons()
-        self._drawn_hidden = core.hidden
+            for group in old:  # close the replaced widgets, or their models live on in the kernel
+                for child in group.children:
+                    child.close()
+                group.close()
+            self._drawn_hidden = core.hidden
         stats = html.escape(core.summary())
         sizes = core.layer_gradient_sizes() if self.gradient_switch.value else None
         if sizes:
             stats += ("<br>Median |∂L/∂w| per layer, inputs → output, in the last step: "
                       + " · ".join(f"{size:.1e}" for size in sizes))
         self.stats.value = stats
+        self.image.value = png
 
     def __repr__(self):
         s = self.core.settings

@@ -467,3 +467,15 @@ def test_the_widget_says_when_the_loss_diverged_and_stops_playing():
     assert "Lower the learning rate" in pg.message.value
     pg.reset_button.click()
     assert "Lower the learning rate" not in pg.message.value and pg.core.problem is None
+
+
+def test_the_points_follow_new_data():
+    core = PlaygroundCore(dataset="moons")
+    picture = PlaygroundPicture()
+    picture.draw(core)
+    np.testing.assert_array_equal(picture.train_points.get_offsets(), core.X_train)
+    for settings in (dict(noise=0.3), dict(dataset="xor"), dict(train_ratio=0.8)):
+        core.configure(**settings)
+        picture.draw(core)
+        np.testing.assert_array_equal(picture.train_points.get_offsets(), core.X_train)
+        np.testing.assert_array_equal(picture.test_points.get_offsets(), core.X_test)

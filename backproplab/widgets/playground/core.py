@@ -58,6 +58,7 @@ class PlaygroundCore:
         self.settings = checked({**DEFAULTS, **settings})
         self.playing = False
         self.problem: str | None = None  # why training stopped (a diverged loss), if it did
+        self.data_version = 0
         self._make_data()
         self.reset()
 
@@ -154,6 +155,7 @@ class PlaygroundCore:
         n_train = int(round(s["train_ratio"] * len(X)))
         self.X_train, self.X_test = X[:n_train], X[n_train:]  # the generators already shuffled
         self.y_train, self.y_test = y[:n_train], y[n_train:]
+        self.data_version += 1  # tells the picture that the points moved
 
     def _inputs(self, X) -> np.ndarray:
         return feature_columns(X, self.features).astype(np.float32)

@@ -277,7 +277,7 @@ class PlaygroundPicture:
         gx, gy = np.meshgrid(xs, xs)
         scores = core.predict(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(SURFACE_RES, SURFACE_RES)
         self.surface.set_data(self._output_levels(core, scores))
-        key = (id(core.X_train), core.is_classification)
+        key = (core, core.data_version)  # the core itself, not its id(), which Python reuses
         if key != self._data_key:  # new data: move the points (colour = class or target)
             for points, X, y in ((self.train_points, core.X_train, core.y_train),
                                  (self.test_points, core.X_test, core.y_test)):

@@ -80,7 +80,8 @@ class Playground(WidgetBase):
         self.stats.add_class("bp-playground-stats")
 
         self.controls = {
-            "dataset": W.Dropdown(options=DATASET_LABELS, value=s["dataset"], description="data", **_style("210px")),
+            "dataset": W.Dropdown(options=DATASET_LABELS, value=s["dataset"], description="data",
+                                  **_style("210px")),
             "noise": W.FloatSlider(value=s["noise"], min=0, max=0.5, step=0.05, description="noise",
                                    continuous_update=False, **_style("220px")),
             "train_ratio": W.IntSlider(value=round(100 * s["train_ratio"]), min=10, max=90, step=10,
@@ -110,8 +111,8 @@ class Playground(WidgetBase):
         self.gradient_switch.observe(lambda _c: self.refresh(), names="value")
         self.add_layer_button = W.Button(description="layer", icon="plus", tooltip="add a hidden layer",
                                          layout=W.Layout(width="80px"))
-        self.remove_layer_button = W.Button(description="layer", icon="minus", tooltip="remove the last hidden layer",
-                                            layout=W.Layout(width="80px"))
+        self.remove_layer_button = W.Button(description="layer", icon="minus",
+                                            tooltip="remove the last hidden layer", layout=W.Layout(width="80px"))
         self.add_layer_button.on_click(lambda _b: self._act(self.core.add_layer))
         self.remove_layer_button.on_click(lambda _b: self._act(self.core.remove_layer))
         self.neuron_controls = W.HBox()
@@ -268,7 +269,8 @@ class Playground(WidgetBase):
         # browser, everything else already shows the same state
         self.epoch_label.value = f'<span style="font-size:1.3em">epoch <b>{core.epoch}</b></span>'
         n = len(core.hidden)
-        self.layers_label.value = f"<b>{n}</b> hidden layer{'s' if n != 1 else ''} ({self.picture.columns} columns)"
+        plural = "s" if n != 1 else ""
+        self.layers_label.value = f"<b>{n}</b> hidden layer{plural} ({self.picture.columns} columns)"
         if self._drawn_hidden != core.hidden:
             old = self.neuron_controls.children
             self.neuron_controls.children = self._neuron_buttons()

@@ -11,6 +11,7 @@ first; elsewhere it skips and says why.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -71,14 +72,9 @@ def write_lab_settings(settings_dir: Path) -> None:
         path.write_text(json.dumps(values))
 
 
-@pytest.fixture(scope="module")
-def lab_server(tmp_path_factory):
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    chromium, reason = find_or_install_chromium()
-    if chromium is None:
-        pytest.skip(reason)
-    work = tmp_path_factory.mktemp("lab")
-    shutil.copy(ROOT / "notebooks" / "widgets_gallery.ipynb", work / "widgets_gallery.ipynb")
+@contextlib.contextmanager
+def jupyter_lab(work: Path):
+    """JupyterLab serving ``work`` on a free localhost port: yields (base URL, token)."""
     write_lab_settings(work / "settings")
     port, token = free_port(), "backproplab-test"
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(work / "settings"),
@@ -103,13 +99,41 @@ def lab_server(tmp_path_factory):
                 if time.time() > deadline:
                     pytest.fail("JupyterLab did not start within 60 s")
                 time.sleep(0.5)
-        yield chromium, base, token
+        yield base, token
     finally:
         server.terminate()
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def chromium_or_skip() -> str:
+    """The Chromium binary (installed first under CI), or skip the test with the reason."""
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    chromium, reason = find_or_install_chromium()
+    if chromium is None:
+        pytest.skip(reason)
+    return chromium
+
+
+def open_and_run_all(page, base: str, token: str, notebook: str) -> None:
+    """Open ``notebook`` in JupyterLab once its kernel is idle, and run all its cells."""
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}")
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=60_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator('li[data-command="runmenu:run-all"]').click()
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    chromium = chromium_or_skip()
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copy(ROOT / "notebooks" / "widgets_gallery.ipynb", work / "widgets_gallery.ipynb")
+    with jupyter_lab(work) as (base, token):
+        yield chromium, base, token
 
 
 def widget_state(widget) -> tuple[str, str]:
@@ -125,12 +149,7 @@ def test_gallery_widgets_render_and_respond_in_jupyterlab(lab_server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.goto(f"{base}/lab/tree/widgets_gallery.ipynb?token={token}")
-        page.wait_for_selector(".jp-Notebook", timeout=60_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-        page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=60_000)
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator('li[data-command="runmenu:run-all"]').click()
+        open_and_run_all(page, base, token, "widgets_gallery.ipynb")
         for css in WIDGETS:
             page.locator(f".{css} img").first.wait_for(timeout=120_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)

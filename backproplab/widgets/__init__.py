@@ -9,6 +9,7 @@ from .dashboard import TrainingDashboard
 from .gradient_flow import GradientFlowExplorer, layer_gradient_norms
 from .lr_explorer import LearningRateExplorer
 from .optimizer_race import SURFACES, OptimizerRace
+from .playground import Playground, PlaygroundCore
 
 __all__ = ["BackwardStepper", "LearningRateExplorer", "OptimizerRace", "GradientFlowExplorer",
-           "TrainingDashboard", "layer_gradient_norms", "SURFACES"]
+           "TrainingDashboard", "Playground", "PlaygroundCore", "layer_gradient_norms", "SURFACES"]

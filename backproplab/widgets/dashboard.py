@@ -1,4 +1,10 @@
-"""Watch a small network learn: the loss curve and the decision boundary, live."""
+"""Watch a small network learn: the loss curve and the decision boundary, live.
+
+Every number the dashboard shows is measured the same way: the current weights, run on
+all the training points after an epoch has finished.  (``fit``'s own per-epoch numbers
+are averages over the epoch's batches, each measured while the weights were still
+changing; they lag behind and would disagree with the picture of the current boundary.)
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,14 @@ import ipywidgets as W
 
 from .. import data as datasets
 from ..data import DataLoader
+from ..grad_mode import no_grad
 from ..losses import cross_entropy
 from ..nn.layers import MLP
 from ..nn.module import Module
 from ..optim import SGD, Adam
+from ..predict import classes_from_outputs, forward_batch
 from ..train import History, fit
-from ..viz.plots import plot_decision_boundary, plot_history
+from ..viz.plots import plot_decision_boundary
 from .base import WidgetBase
 
 __all__ = ["TrainingDashboard"]
@@ -23,8 +31,11 @@ class TrainingDashboard(WidgetBase):
     """Train a 2-input classifier and redraw its loss and decision boundary as it learns.
 
     Core: ``train(epochs)`` continues training (the history grows), ``reset()`` starts
-    again with fresh weights, ``accuracy()``.  Pass ``model=`` to watch your own tensor-mode
-    network with 2 inputs and one output per class.
+    again with fresh weights, ``evaluate()`` and ``accuracy()``.  ``history.loss`` and
+    ``history.metric`` hold, for each epoch trained, the loss and the accuracy of the
+    weights at the end of that epoch on all the training points: the same measurement as
+    ``evaluate()`` and the decision boundary's title.  Pass ``model=`` to watch your own
+    tensor-mode network with 2 inputs and one output per class.
     """
 
     figsize = (9, 3.6)
@@ -77,35 +88,63 @@ class TrainingDashboard(WidgetBase):
             self._optimizer = self._make_optimizer()
         loader = DataLoader((self.X, self.y), batch_size=32, seed=self.seed + len(self.history.loss))
 
-        earlier_loss, earlier_metric = list(self.history.loss), list(self.history.metric)
-
-        def redraw(epoch, history):
+        def record(epoch, _batch_history):
+            # fit's own numbers are batch averages over the epoch; measure the weights now instead
+            loss, accuracy = self.evaluate()
+            self.history.loss.append(loss)
+            self.history.metric.append(accuracy)
             if epoch % self.redraw_every == 0 or epoch == epochs:
-                # the dashboard's history: earlier calls, then this call's epochs so far
-                self.history.loss = earlier_loss + history.loss
-                self.history.metric = earlier_metric + history.metric
                 self.refresh()
 
         fit(self.model, cross_entropy, self._optimizer, loader, epochs=epochs, progress=False,
-            record_gradients=False, callback=redraw)
+            record_gradients=False, callback=record)
         return self.history
 
-    def accuracy(self) -> float:
-        """Training accuracy of the model now."""
-        from ..viz.plots import predict_classes
+    def evaluate(self) -> tuple[float, float]:
+        """``(loss, accuracy)`` of the current weights on all the training points."""
+        with no_grad():
+            outputs = forward_batch(self.model, self.X)
+            loss = cross_entropy(outputs, self.y).item()
+        return loss, float((classes_from_outputs(outputs) == self.y).mean())
 
-        return float((predict_classes(self.model, self.X) == self.y).mean())
+    def accuracy(self) -> float:
+        """Share of the training points the current weights classify correctly."""
+        return self.evaluate()[1]
 
     def refresh(self) -> None:
-        """Redraw the loss curve and the decision boundary."""
+        """Redraw the loss and accuracy curves and the decision boundary."""
         fig, (ax_loss, ax_boundary) = self.new_figure(2)
+        loss, accuracy = self.evaluate()
         if self.history.loss:
-            plot_history(self.history, ax=ax_loss)
+            self._plot_curves(ax_loss)
         else:
             ax_loss.set_title("press 'train' to start", fontsize=10)
+            ax_loss.set_xlabel("epoch")
+            ax_loss.set_ylabel("loss on the training points")
         plot_decision_boundary(self.model, self.X, self.y, ax=ax_boundary, resolution=80)
+        ax_boundary.set_title(f"current weights: accuracy {accuracy:.1%}", fontsize=10)
+        ax_boundary.set_xlabel("x₁")
+        ax_boundary.set_ylabel("x₂")
+        fig.subplots_adjust(wspace=0.45)  # room for the accuracy axis; cheaper than tight_layout
         self.show_figure(fig)
-        self.show_message(f"{len(self.history.loss)} epochs trained, training accuracy {self.accuracy():.1%}.")
+        right = round(accuracy * len(self.y))
+        self.show_message(f"{len(self.history.loss)} epochs trained. The current weights on all "
+                          f"{len(self.y)} training points: loss {loss:.3g}, accuracy {accuracy:.1%} "
+                          f"({right} right).")
+
+    def _plot_curves(self, ax_loss):
+        """Loss (left axis) and accuracy (right axis) after each epoch."""
+        epochs = range(1, len(self.history.loss) + 1)
+        ax_loss.plot(epochs, self.history.loss, color="tab:blue", marker="o", ms=3)
+        ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("loss (cross-entropy)", color="tab:blue")
+        ax_loss.set_ylim(bottom=0)
+        ax_loss.grid(alpha=0.3)
+        ax_accuracy = ax_loss.twinx()
+        ax_accuracy.plot(epochs, self.history.metric, color="tab:green", marker="o", ms=3)
+        ax_accuracy.set_ylabel("accuracy", color="tab:green")
+        ax_accuracy.set_ylim(0, 1.02)
+        ax_loss.set_title(f"after each epoch, on all {len(self.y)} training points", fontsize=10)
 
 
 def _check_model(model) -> str | None:

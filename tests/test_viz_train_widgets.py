@@ -135,19 +135,40 @@ def test_backward_stepper_shows_upstream_times_local():
     a, b, c, L = small_graph()
     stepper = widgets.BackwardStepper(L)
     assert stepper.position == 0 and stepper.known_grads() == {}
+    assert stepper.explanation() == ("The backward pass visits 7 nodes, from the output L back to the "
+                                     "inputs. It starts with ∂L/∂L = 1. Press 'step ▶'.")
     stepper.step()
     assert stepper.current.node is L and stepper.known_grads()[L] == 1.0
+    assert "node L = (a × b + c) × f" in stepper.explanation() and "to f: 1 × 4 = 4" in stepper.explanation()
     stepper.step()  # d = e + c gets dL/dd = f = -2
     d = stepper.current.node
     assert d.op == "+" and stepper.current.upstream == -2.0
-    assert "-2 × local 1 = -2" in stepper.explanation()
+    assert "∂L/∂(a × b + c) = -2" in stepper.explanation()
+    assert "to (a × b): -2 × 1 = -2; to c: -2 × 1 = -2." in stepper.explanation()
+    stepper.step()  # a × b: negative factors in parentheses
+    assert "to a: -2 × (-3) = 6; to b: -2 × 2 = -4." in stepper.explanation()
+    stepper.step()
+    assert "It is an input (a leaf)" in stepper.explanation() and "∂L/∂a = 6." in stepper.explanation()
     stepper.run_all()
+    assert stepper.explanation().endswith("The backward pass is complete.")
     grads = stepper.known_grads()
     assert grads[a] == 6.0 and grads[b] == -4.0 and grads[c] == -2.0
     assert a.grad == 0.0  # replaying does not touch the learner's gradients
     stepper.back()
     assert stepper.position == len(stepper.steps) - 1
     assert stepper.image.value[:4] == b"\x89PNG"
+
+
+def test_backward_stepper_names_labelled_nodes_and_sums_paths():
+    a = bp.Value(3.0, label="a")
+    y = a * a + a
+    y.label = "y"
+    stepper = widgets.BackwardStepper(y)
+    stepper.run_all()  # a is reached along three paths: 1 (from +) and 3 and 3 (from a × a)
+    assert ("∂y/∂a = the sum of what its 3 paths sent, 1 + 3 + 3 = 7." in stepper.explanation())
+    stepper.reset()
+    stepper.step()
+    assert stepper.explanation().startswith("Step 1 of 3: node y = a × a + a. Its gradient is complete: ∂y/∂y = 1.")
 
 
 def test_widgets_report_bad_input_in_the_widget_area():
@@ -198,7 +219,7 @@ def test_optimizer_race_trajectories_equal_the_optimizers_own_steps():
     race.surface_menu.value = "saddle"
     race.sliders["beta1"].value = 0.5
     assert race.settings["beta1"] == 0.5 and "saddle" in race.message.value
-    race = widgets.OptimizerRace("ill-conditioned bowl", steps=100)
+    race = widgets.OptimizerRace("rotated bowl", steps=100)
     race.settings["lr"] = {name: 0.005 for name in race.settings["lr"]}  # the same step size
     bowl = race.trajectories()
     # momentum builds up speed along the flat direction where plain SGD crawls
@@ -224,6 +245,7 @@ def test_training_dashboard_learns_and_grows_its_history():
     board.train(10)
     assert len(board.history.loss) == 20 and board.accuracy() > max(before, 0.9)
     assert board.history.loss[-1] < board.history.loss[0]
+    assert board.history.metric[-1] == board.accuracy()  # one measurement: the current weights
     board.dataset_menu.value = "spirals"
     assert board.history.loss == [] and board.model.layers[-1].weight.shape[0] == 3
     assert math.isfinite(board.accuracy())

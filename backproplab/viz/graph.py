@@ -1,27 +1,43 @@
 """Draw a computation graph with matplotlib alone (no graphviz binary needed).
 
-Nodes are laid out left to right in topological order: each node's column is one more
-than its deepest parent's, so the forward pass reads left to right and the backward pass
-right to left.  Each box shows the node's label, op, value and gradient; each edge is
-coloured by the size of the gradient it carries backward (upstream x local derivative).
+Each box is a node: its name and operation, its value and its gradient.  The forward pass
+reads along the arrows (left to right, or top to bottom with ``direction="TB"``); the
+backward pass runs against them.  Each edge is coloured by the gradient it carries back,
+*upstream gradient x local derivative*, on a scale from 0 to the largest such gradient in
+the picture.  The layout itself (columns, wires, order, coordinates) is in ``layered.py``.
 """
 
 from __future__ import annotations
 
-import math
+import warnings
 
 import numpy as np
 import matplotlib
-from matplotlib import cm, colors
+from matplotlib import colors
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, PathPatch
+from matplotlib.path import Path
 
 from ..autograd import topological_order
 from ..scalar import Value
+from ..tensor import _FREED
+from .layered import layered_layout
+from .names import node_name_map, node_title
 
-__all__ = ["draw_graph", "graph_layout", "GraphTooLarge", "as_values", "scalar_matmul"]
+__all__ = ["draw_graph", "graph_layout", "GraphTooLarge", "node_text", "edge_gradients", "as_values",
+           "scalar_matmul", "GRADIENT_COLORMAP"]
 
 MAX_NODES = 60
+FONT_SIZE = 9.0
+MIN_READABLE_FONT = 8.0
+MARGIN = 10.0          # points around the drawing
+TITLE_BAND = 22.0      # points above the graph for the title
+COLORBAR_BAND = 44.0   # points below the graph for the colour scale
+GRADIENT_COLORMAP = colors.ListedColormap(matplotlib.colormaps["plasma"](np.linspace(0.0, 0.85, 256)),
+                                          name="gradient")  # the last 15% (pale yellow) vanish on white
+UNKNOWN_EDGE = "0.72"
 
 
 class GraphTooLarge(ValueError):
@@ -32,69 +48,35 @@ def _is_tensor(node) -> bool:
     return getattr(node, "_is_tensor", False)
 
 
-def _op_name(node) -> str:
-    if _is_tensor(node):
-        ctx = node._ctx
-        return "" if ctx is None else ctx.name
-    return node.op
-
-
 def _fmt(x) -> str:
     return f"{x:.4g}" if abs(x) < 1e4 else f"{x:.2e}"
 
 
-def node_text(node, grad=None, show_grad: bool = True) -> str:
-    """The text inside a node's box: label / op, value, gradient (``grad``, if known)."""
+def node_text(node, grad=None, show_grad: bool = True, names: dict | None = None,
+              grad_kept: bool = True) -> str:
+    """The text inside a node's box: title, value, gradient (``grad``; None if unknown).
+
+    Tensors show their shape and the norm of their gradient, ``‖grad‖``.  ``grad_kept=False``
+    says why a tensor's gradient is missing: tensor graphs keep ``.grad`` only on leaves.
+    """
+    lines = [node_title(node, names or {})]
     if _is_tensor(node):
-        title = node.name or _op_name(node) or "tensor"
-        value = f"shape {node.shape}" if node.size > 1 else f"data {_fmt(node.item())}"
-        norm = None if grad is None else float(np.linalg.norm(node._to_host(grad)))
-        grad_text = "grad ?" if grad is None else f"|grad| {_fmt(norm)}"
+        scalar = node.size == 1
+        if scalar:
+            lines.append(f"data {_fmt(node.item())}")
+        else:  # the shape joins the title: long tensor chains need low boxes
+            lines[0] += f"  {node.shape}"
+        if grad is not None:
+            g = np.asarray(node._to_host(grad), dtype=np.float64)
+            grad_text = f"grad {_fmt(float(g.reshape(-1)[0]))}" if scalar else f"‖grad‖ {_fmt(float(np.linalg.norm(g)))}"
+        else:
+            grad_text = "grad ?" if grad_kept else "grad not kept"
     else:
-        title = node.label or ""
-        if node.op:
-            title = f"{title} = {node.op}" if title else node.op
-        value = f"data {_fmt(node.data)}"
+        lines.append(f"data {_fmt(node.data)}")
         grad_text = "grad ?" if grad is None else f"grad {_fmt(grad)}"
-    lines = [title or "leaf", value]
     if show_grad:
         lines.append(grad_text)
     return "\n".join(lines)
-
-
-def graph_layout(root) -> tuple[list, dict]:
-    """``(nodes, positions)``: nodes in topological order and their (column, row) places.
-
-    A node's column is one more than its deepest parent's.  Within a column, nodes are
-    sorted a few times by the mean row of their neighbours (the barycentre heuristic),
-    which removes most edge crossings.
-    """
-    nodes = topological_order(root)
-    column, children = {}, {node: [] for node in nodes}
-    for node in nodes:
-        column[node] = 1 + max((column[p] for p in node._parents), default=-1)
-        for p in node._parents:
-            children[p].append(node)
-    columns: dict[int, list] = {}
-    for node in nodes:
-        columns.setdefault(column[node], []).append(node)
-    row = {node: i for col in columns.values() for i, node in enumerate(col)}
-
-    def barycentre(node, neighbours):
-        return sum(row[n] for n in neighbours) / len(neighbours) if neighbours else row[node]
-
-    for _ in range(4):
-        for c in sorted(columns)[1:]:
-            columns[c].sort(key=lambda n: barycentre(n, n._parents))
-            row.update({n: i for i, n in enumerate(columns[c])})
-        for c in sorted(columns, reverse=True)[1:]:
-            columns[c].sort(key=lambda n: barycentre(n, children[n]))
-            row.update({n: i for i, n in enumerate(columns[c])})
-    positions = {}
-    for c, col in columns.items():
-        for i, node in enumerate(col):
-            positions[node] = (c, i - (len(col) - 1) / 2)  # centre each column vertically
-    return nodes, positions
 
 
 def _known_grad(node, grads: dict | None):
@@ -104,73 +86,190 @@ def _known_grad(node, grads: dict | None):
     return node.grad
 
 
-def _edge_gradient(parent_index: int, node, grads: dict | None):
-    """|upstream x local derivative| along one edge of a Value (None when unknown)."""
-    upstream = _known_grad(node, grads)
-    if _is_tensor(node) or upstream is None:
-        return None
-    return abs(upstream * node._local_grads[parent_index])
+def edge_gradients(node, upstream) -> list:
+    """What ``node`` sends back to each of its inputs: |upstream x local derivative|.
+
+    One number per entry of ``node._parents`` (the norm, for tensors); ``None`` where it
+    cannot be known (no upstream gradient yet, or a tensor graph already freed).
+    """
+    if upstream is None:
+        return [None] * len(node._parents)
+    if not _is_tensor(node):
+        return [abs(upstream * local) for local in node._local_grads]
+    if node._ctx is None or node._ctx is _FREED or not node._parents:
+        return [None] * len(node._parents)
+    # The op's own backward, run again on the gradient it received: exact, and cheap for
+    # the small graphs drawn here.
+    sent = node._chain(upstream)
+    return [None if g is None else float(np.linalg.norm(np.asarray(node._to_host(g), dtype=np.float64)))
+            for g in sent]
+
+
+def _measure(texts: dict, fontsize: float) -> dict:
+    """Width and height in points of each node's text box (text plus padding)."""
+    fig = Figure(dpi=72)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    sizes = {}
+    for node, text in texts.items():
+        artist = fig.text(0, 0, text, fontsize=fontsize, linespacing=1.25, ha="center", va="center")
+        box = artist.get_window_extent(renderer)
+        sizes[node] = (box.width + 1.1 * fontsize, box.height + 0.8 * fontsize)
+        artist.remove()
+    return sizes
+
+
+def graph_layout(root, direction: str = "LR", names=None, show_grad: bool = True, fontsize: float = FONT_SIZE):
+    """``(nodes, positions)``: nodes in topological order and their box centres in points.
+
+    Parents lie before their children along the flow (x for ``"LR"``, -y for ``"TB"``).
+    """
+    nodes = topological_order(root)
+    names = node_name_map(names)
+    texts = {n: node_text(n, _known_grad(n, None), show_grad, names) for n in nodes}
+    layout = layered_layout(nodes, lambda n: n._parents, _measure(texts, fontsize), direction)
+    return nodes, layout.centres
+
+
+def _wire_path(points, curved, direction: str) -> Path:
+    """A path through ``points``: S-curves where ``curved`` says so, straight lines elsewhere."""
+    vertices, codes = [points[0]], [Path.MOVETO]
+    for (x0, y0), (x1, y1), bend in zip(points, points[1:], curved):
+        if abs(x1 - x0) + abs(y1 - y0) < 1e-6:
+            continue  # a piece of length 0 would leave an arrowhead without a direction
+        if bend:  # leave and arrive along the flow, so the curve never cuts into a box
+            if direction == "LR":
+                mid = (x0 + x1) / 2
+                vertices += [(mid, y0), (mid, y1), (x1, y1)]
+            else:
+                mid = (y0 + y1) / 2
+                vertices += [(x0, mid), (x1, mid), (x1, y1)]
+            codes += [Path.CURVE4] * 3
+        else:
+            vertices.append((x1, y1))
+            codes.append(Path.LINETO)
+    return Path(vertices, codes)
 
 
 def draw_graph(root, ax=None, grads: dict | None = None, highlight=None, show_grad: bool = True,
-               max_nodes: int = MAX_NODES, title: str | None = None):
+               max_nodes: int = MAX_NODES, title: str | None = None, names=None,
+               direction: str = "LR", fontsize: float = FONT_SIZE, size_grads: dict | None = None):
     """Draw the graph that produced ``root`` (a Value or a Tensor) and return the Axes.
 
-    ``grads`` maps nodes to gradients to show instead of their ``.grad`` (the backward
-    stepper shows the gradients known so far; a node missing from it shows "grad ?").
-    ``highlight`` is a node to outline.  Graphs with more than ``max_nodes`` nodes are
-    refused with ``GraphTooLarge``: draw a smaller expression instead.
+    Where the gradients come from.  A scalar graph keeps ``.grad`` on every node, so after
+    ``root.backward()`` each box shows its gradient.  A tensor graph keeps ``.grad`` only on
+    leaves (to save memory, as PyTorch does): its inner boxes say "grad not kept".  To see
+    them, capture the gradients *during* the backward pass and pass them as ``grads``::
+
+        with bp.viz.capture_gradients(loss) as grads:
+            loss.backward(retain_graph=True)   # keep the graph, to draw it
+        bp.viz.draw_graph(loss, grads=grads)
+
+    Capturing (rather than replaying a backward pass inside the drawing) shows exactly what
+    the real pass computed, whatever its seed and hooks, and costs nothing extra.
+
+    ``grads`` maps nodes to the gradients to show (the backward stepper passes those known
+    so far; a missing node shows "grad ?").  ``names`` names nodes: a Module (its parameter
+    names) or a dict ``{name: node}``.  ``highlight`` is a node to outline.  ``direction``
+    is ``"LR"`` (left to right) or ``"TB"`` (top to bottom, for long chains).  Without
+    ``ax`` a figure of the right size is made.  A given ``ax`` alone in its figure is
+    stretched over the whole figure; the drawing is scaled down to fit the Axes if needed,
+    with a warning if text would drop below 8 pt.  ``size_grads`` sizes the boxes for
+    other gradients than those shown (so a stepped picture does not move).  Graphs with more
+    than ``max_nodes`` nodes raise ``GraphTooLarge``: draw a smaller expression instead.
     """
-    nodes, positions = graph_layout(root)
+    if not hasattr(root, "_parents"):
+        raise TypeError(f"draw_graph draws a Value or a Tensor, got {type(root).__name__}.")
+    if _is_tensor(root) and root._ctx is _FREED:
+        raise ValueError("This graph was freed by backward(), so there is nothing left to draw. Call "
+                         "backward(retain_graph=True) to draw the graph afterwards.")
+    nodes = topological_order(root)
     if len(nodes) > max_nodes:
         raise GraphTooLarge(
             f"This graph has {len(nodes)} nodes; draw_graph draws at most {max_nodes} legibly. "
             "Draw a smaller expression (one neuron, a 2x2 example), or pass max_nodes= to try anyway."
         )
-    n_cols = 1 + max(c for c, _ in positions.values())
-    n_rows = max(1, max(sum(1 for c2, _ in positions.values() if c2 == c) for c in range(n_cols)))
+    names = node_name_map(names)
+    shown = {n: _known_grad(n, grads) for n in nodes}
+    kept = {n: grads is not None or not _is_tensor(n) or n._ctx is None for n in nodes}
+    texts = {n: node_text(n, shown[n], show_grad, names, kept[n]) for n in nodes}
+    sizing = texts if size_grads is None else {
+        n: node_text(n, _known_grad(n, size_grads), show_grad, names, kept[n]) for n in nodes}
+    layout = layered_layout(nodes, lambda n: n._parents, _measure(sizing, fontsize), direction)
+
+    sent = {n: edge_gradients(n, shown[n]) for n in nodes if n._parents} if show_grad else {}
+    known = [g for gs in sent.values() for g in gs if g is not None and np.isfinite(g)]
+    # No scale when nothing flows yet (all zero, e.g. before backward): it would have no range.
+    norm = colors.Normalize(vmin=0.0, vmax=max(known)) if known and max(known) > 0 else None
+
+    top = layout.height + (TITLE_BAND if title else 0.0) + MARGIN
+    bottom = -(COLORBAR_BAND if norm is not None else 0.0) - MARGIN
+    need_w, need_h = layout.width + 2 * MARGIN, top - bottom
     if ax is None:
-        fig = Figure(figsize=(min(2.2 * n_cols + 1, 18), min(1.1 * n_rows + 1, 12)), dpi=90)
-        ax = fig.add_subplot()
-    edge_values = {(parent, node): _edge_gradient(i, node, grads)
-                   for node in nodes for i, parent in enumerate(node._parents)}
-    finite = [v for v in edge_values.values() if v is not None and math.isfinite(v) and v > 0]
-    norm = colors.LogNorm(vmin=min(finite), vmax=max(max(finite), min(finite) * 10)) if finite else None
-    cmap = matplotlib.colormaps["plasma"]
-    for (parent, child), value in edge_values.items():
-        (x0, y0), (x1, y1) = positions[parent], positions[child]
-        drawn = value is not None and norm is not None and value > 0
-        color = cmap(norm(value) * 0.85) if drawn else "0.6"
-        width = 1.0 + 2.5 * norm(value) if drawn else 1.0
-        ax.add_patch(FancyArrowPatch((x0 + 0.32, -y0), (x1 - 0.32, -y1), arrowstyle="-|>",
-                                     mutation_scale=10, color=color, lw=width, zorder=1))
-    for node in nodes:
-        x, y = positions[node]
-        grad = _known_grad(node, grads)
-        text = node_text(node, grad, show_grad) if grad is not None else _unknown_grad_text(node, show_grad)
-        face = "#ffe08a" if node is highlight else ("#dbeafe" if not node._parents else "#f1f5f9")
-        edge = "#d97706" if node is highlight else "#475569"
-        ax.text(x, -y, text, ha="center", va="center", fontsize=7.5, family="monospace", zorder=3,
-                bbox=dict(boxstyle="round,pad=0.35", fc=face, ec=edge, lw=2 if node is highlight else 1))
-    ax.set_xlim(-0.6, n_cols - 0.4)
-    ys = [-y for _, y in positions.values()]
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+        fig = Figure(figsize=(need_w / 72, need_h / 72), dpi=100)
+        ax = fig.add_axes((0, 0, 1, 1))
+    fig = ax.figure
+    if fig.axes == [ax]:  # alone in its figure: a graph needs no axis labels, so take it all
+        ax.set_position((0, 0, 1, 1))
+    box = ax.get_position()
+    have_w, have_h = box.width * fig.get_figwidth() * 72, box.height * fig.get_figheight() * 72
+    scale = min(1.0, have_w / need_w, have_h / need_h)
+    if fontsize * scale < MIN_READABLE_FONT - 1e-9:
+        warnings.warn(f"draw_graph: this graph needs an Axes of {need_w / 72:.1f} x {need_h / 72:.1f} inches "
+                      f"for {fontsize:g} pt text; it was shrunk to {fontsize * scale:.1f} pt. Leave out ax= "
+                      "to get a figure of the right size.", stacklevel=2)
+    cx, cy = layout.width / 2, (top + bottom) / 2
+    ax.set_xlim(cx - have_w / scale / 2, cx + have_w / scale / 2)
+    ax.set_ylim(cy - have_h / scale / 2, cy + have_h / scale / 2)
     ax.axis("off")
+
+    def line_width(g):
+        return (1.0 + 2.2 * norm(g)) * min(1.0, scale + 0.2)
+
+    for parent, wire in layout.trunks.items():  # shared wires: neutral, their branches coloured
+        ax.add_patch(PathPatch(_wire_path(wire.points, wire.curved, direction), fill=False,
+                               ec="0.35", lw=1.4 * min(1.0, scale + 0.2), zorder=1, capstyle="round"))
+    for route in layout.edges:
+        g = sent.get(route.child, [None] * (route.slot + 1))[route.slot]
+        drawn = g is not None and norm is not None and np.isfinite(g)
+        color = GRADIENT_COLORMAP(norm(g)) if drawn else UNKNOWN_EDGE
+        ax.add_patch(FancyArrowPatch(path=_wire_path(route.wire.points, route.wire.curved, direction),
+                                     arrowstyle="-|>", mutation_scale=10 * scale, color=color,
+                                     lw=line_width(g) if drawn else 1.0, zorder=2 if drawn else 1.5))
+    for node in nodes:
+        (x, y), (w, h) = layout.centres[node], layout.sizes[node]
+        lit = node is highlight
+        face = "#ffe08a" if lit else ("#dbeafe" if not node._parents else "#f1f5f9")
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle=f"round,pad=0,rounding_size={3 * scale}",
+                                    fc=face, ec="#d97706" if lit else "#475569", lw=2.2 if lit else 0.9, zorder=3))
+        ax.text(x, y, texts[node], ha="center", va="center", fontsize=fontsize * scale, linespacing=1.25,
+                zorder=4)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.text(cx, layout.height + MARGIN + TITLE_BAND / 2, title, ha="center", va="center",
+                fontsize=(fontsize + 1) * scale, zorder=4)
     if norm is not None:
-        sm = cm.ScalarMappable(norm=norm, cmap=cmap)
-        ax.figure.colorbar(sm, ax=ax, fraction=0.025, pad=0.01, label="|gradient along edge|")
+        _colour_scale(ax, norm, layout, scale, fontsize, tensor=_is_tensor(root))
     return ax
 
 
-def _unknown_grad_text(node, show_grad: bool) -> str:
-    return node_text(node, None, show_grad=False) + ("\ngrad ?" if show_grad else "")
+def _colour_scale(ax, norm, layout, scale, fontsize, tensor: bool) -> None:
+    """A horizontal colour bar under the graph, from 0 to the largest gradient drawn."""
+    width = min(max(150.0, 0.45 * layout.width), 260.0)
+    cax = ax.inset_axes((layout.width - width, -MARGIN - 26.0, width, 8.0), transform=ax.transData)
+    bar = Colorbar(cax, cmap=GRADIENT_COLORMAP, norm=norm, orientation="horizontal")
+    ticks = np.linspace(0.0, norm.vmax, 3)
+    bar.set_ticks(ticks)
+    bar.ax.set_xticklabels([f"{t:.3g}" for t in ticks])
+    bar.ax.tick_params(labelsize=(fontsize - 0.5) * scale, length=3, pad=2)
+    what = "‖gradient‖" if tensor else "|gradient|"
+    cax.set_title(f"{what} sent back along an edge: upstream × local derivative", fontsize=(fontsize - 0.5) * scale,
+                  pad=3)
 
 
 def as_values(array, name: str) -> list:
     """A 2-D array as a nested list of labelled Values (``name[i,j]``)."""
     array = np.asarray(array, dtype=float)
+    if array.ndim != 2:
+        raise ValueError(f"as_values expects a 2-D array, got shape {array.shape}.")
     return [[Value(float(array[i, j]), label=f"{name}{i}{j}") for j in range(array.shape[1])]
             for i in range(array.shape[0])]
 

@@ -7,14 +7,33 @@ import ipywidgets as W
 from ..autograd import topological_order
 from ..scalar import Value
 from ..viz.graph import GraphTooLarge, draw_graph
+from ..viz.names import expression, node_name
 from .base import WidgetBase
 
 __all__ = ["BackwardStepper"]
 
 
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _factor(x: float) -> str:
+    """A number as the second factor of a product: negative ones in parentheses."""
+    return f"({_fmt(x)})" if x < 0 else _fmt(x)
+
+
 def _describe(node) -> str:
-    name = node.label or (f"({node.op})" if node.op else "leaf")
-    return f"{name} = {node.op}" if node.label and node.op else name
+    """A node in a sentence: ``L = d × f``, ``y = a × a + a``, ``x1 × w1``, ``a``."""
+    name = node.label
+    if name and node.parents:
+        return f"{name} = {expression(node, {}, depth=3)}"
+    return node_name(node)
+
+
+def _in_derivative(node) -> str:
+    """How ``node`` reads in ∂L/∂(...): a bare name, or an expression in parentheses."""
+    name = node_name(node)
+    return name if name.isidentifier() else f"({name})"
 
 
 class BackwardStepper(WidgetBase):
@@ -24,8 +43,6 @@ class BackwardStepper(WidgetBase):
     ``position`` (steps done), ``current`` (the last ``BackwardStep``), ``known_grads()``
     and ``explanation()``.  The gradients of the graph are left as they were.
     """
-
-    figsize = (9, 4)
 
     def __init__(self, value, max_nodes: int = 40):
         super().__init__()
@@ -79,20 +96,34 @@ class BackwardStepper(WidgetBase):
         return {s.node: s.upstream for s in self.steps[: self.position]}
 
     def explanation(self) -> str:
-        """The chain-rule arithmetic of the current step, in words."""
+        """The chain-rule arithmetic of the current step, in words.
+
+        Before the first step: where the pass starts (∂L/∂L = 1).  At each step: the node,
+        its now complete gradient, and what it sends to each input, upstream × local
+        derivative; at a leaf, that its gradient is final.
+        """
         if self.problem:
             return self.problem
+        out = _in_derivative(self.root)
         if self.position == 0:
-            return (f"Backward pass over {len(self.steps)} nodes. It starts at the output: "
-                    f"d{_describe(self.root)}/d itself = 1. Press 'step'.")
+            return (f"The backward pass visits {len(self.steps)} nodes, from the output {node_name(self.root)} "
+                    f"back to the inputs. It starts with ∂{out}/∂{out} = 1. Press 'step ▶'.")
         s = self.current
-        head = (f"Step {self.position} of {len(self.steps)}: {_describe(s.node)} has its full gradient "
-                f"{s.upstream:.4g}.")
+        name = _in_derivative(s.node)
+        received = [g for step in self.steps[: self.position - 1] for p, g in step.contributions if p is s.node]
+        total = (f"the sum of what its {len(received)} paths sent, {' + '.join(map(_factor, received))} = "
+                 if len(received) > 1 else "")
+        head = (f"Step {self.position} of {len(self.steps)}: node {_describe(s.node)}. Its gradient is "
+                f"complete: ∂{out}/∂{name} = {total}{_fmt(s.upstream)}.")
         if not s.contributions:
-            return head + " It is a leaf: nothing further back."
-        parts = [f"to {_describe(p)}: {s.upstream:.4g} × local {local:.4g} = {g:.4g}"
-                 for (p, g), local in zip(s.contributions, s.node.local_grads)]
-        return head + " Upstream × local derivative, " + "; ".join(parts) + "."
+            tail = " It is an input (a leaf): nothing lies further back, so this gradient is final."
+        else:
+            parts = [f"to {_in_derivative(p)}: {_fmt(s.upstream)} × {_factor(local)} = {_fmt(g)}"
+                     for (p, g), local in zip(s.contributions, s.node.local_grads)]
+            tail = " It sends upstream × local derivative to each input: " + "; ".join(parts) + "."
+        if self.position == len(self.steps):
+            tail += " The backward pass is complete."
+        return head + tail
 
     # ---------------------------------------------------------------- view
 
@@ -113,11 +144,12 @@ class BackwardStepper(WidgetBase):
             self.show_message(self.problem, problem=True)
             return
         self.show_message(self.explanation())
-        fig, (ax,) = self.new_figure()
+        # Boxes are sized for the finished pass, so the picture does not move while gradients fill in.
+        final = {s.node: s.upstream for s in self.steps}
         try:
-            draw_graph(self.root, ax=ax, grads=self.known_grads(),
-                       highlight=self.current.node if self.current else None, max_nodes=self.max_nodes)
+            ax = draw_graph(self.root, grads=self.known_grads(), size_grads=final,
+                            highlight=self.current.node if self.current else None, max_nodes=self.max_nodes)
         except GraphTooLarge as exc:
             self.show_message(str(exc), problem=True)
             return
-        self.show_figure(fig)
+        self.show_figure(ax.figure)

@@ -4,6 +4,11 @@ In every ``backward``, ``g`` is d(loss)/d(output), the *upstream* gradient; the
 returned values are d(loss)/d(input) = g times the local derivative.  Inputs that are
 plain numbers get ``None``.  Broadcasting is undone afterwards, once, by
 ``tensor.unbroadcast``, so these rules are written as if no broadcasting happened.
+
+``saves`` names the inputs whose arrays ``backward`` reads (by default all of them) and
+``saves_output`` whether it reads its output: changing those arrays before ``backward()``
+is reported (``inplace.py``).  Ops that can return a view of their input (reshape,
+transpose, slicing) keep the default, because a later op may save that view.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ def _broadcast_error(op: str, a, b):
 
 
 class Add(Function):
+    saves = ()
+
     def forward(self, a, b):
         try:
             return a + b
@@ -37,6 +44,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves = ()
+
     def forward(self, a, b):
         try:
             return a - b
@@ -75,6 +84,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    saves = ()
+
     def forward(self, a):
         return -a
 
@@ -83,6 +94,8 @@ class Neg(Function):
 
 
 class Pow(Function):
+    saves_output = True
+
     def forward(self, a, b):
         positive = a > 0
         if self.needs_grad[1] and not (positive if isinstance(positive, bool) else positive.all()):
@@ -149,6 +162,9 @@ class MatMul(Function):
 
 
 class Exp(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a):
         self.out = backend.array_module(a).exp(a)
         return self.out
@@ -170,6 +186,9 @@ class Log(Function):
 
 
 class Tanh(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a):
         self.out = backend.array_module(a).tanh(a)
         return self.out
@@ -179,16 +198,32 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a):
-        # 1/(1+e^-a) written with tanh: the same function, and no overflow for large |a|
-        self.out = 0.5 * (1 + backend.array_module(a).tanh(0.5 * a))
+        self.out = stable_sigmoid(a)
         return self.out
 
     def backward(self, g):
         return (g * self.out * (1 - self.out),)
 
 
+def stable_sigmoid(a):
+    """1/(1 + e^-a) for a >= 0 and e^a/(1 + e^a) for a < 0, in the array's own dtype.
+
+    e^-|a| never overflows, and far left the result keeps its digits (sigmoid(-20) is
+    2.06e-9, where 1/(1 + e^20) in float32 or 0.5(1 + tanh(a/2)) would round to 0).
+    """
+    xp = backend.array_module(a)
+    e = xp.exp(-xp.abs(a))
+    r = 1 / (1 + e)
+    return xp.where(a >= 0, r, e * r)
+
+
 class ReLU(Function):
+    saves = ()
+
     def forward(self, a):
         self.mask = a > 0
         return a * self.mask
@@ -198,6 +233,8 @@ class ReLU(Function):
 
 
 class Abs(Function):
+    saves = ()
+
     def forward(self, a):
         self.sign = backend.array_module(a).sign(a)
         return a * self.sign
@@ -207,6 +244,8 @@ class Abs(Function):
 
 
 class Clip(Function):
+    saves = ()
+
     def forward(self, a, low=None, high=None):
         xp = backend.array_module(a)
         self.mask = xp.ones(a.shape, dtype=bool)
@@ -242,6 +281,8 @@ def _expand_back(g, axes: tuple, keepdims: bool):
 
 
 class Sum(Function):
+    saves = ()
+
     def forward(self, a, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = a.shape, _axes(axis, a.ndim), keepdims
         return a.sum(axis=self.axes, keepdims=keepdims)
@@ -252,6 +293,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    saves = ()
+
     def forward(self, a, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = a.shape, _axes(axis, a.ndim), keepdims
         self.count = 1
@@ -268,6 +311,8 @@ class Mean(Function):
 
 
 class Max(Function):
+    saves = ()
+
     def forward(self, a, axis=None, keepdims=False):
         self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
         out = a.max(axis=self.axes, keepdims=True)
@@ -339,6 +384,8 @@ class GetItem(Function):
 
 
 class ToDevice(Function):
+    saves = ()
+
     def forward(self, a, device):
         self.source = backend.device_of(a)
         return backend.to_device(a, device)

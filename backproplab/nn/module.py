@@ -9,10 +9,19 @@ finds them by looking at its attributes in the order they were set, as PyTorch's
             self.weight = [Value(0.1) for _ in range(n_in)]
             self.bias = Value(0.0)
 
-A *parameter* is a ``Value``, a list of Values (scalar mode), or a ``Tensor`` with
+A *parameter* is a ``Value``, a list of Values (scalar mode), or a leaf ``Tensor`` with
 ``requires_grad=True`` (tensor mode).  ``named_parameters()`` yields them with
 dotted names (``layers.0.weight``); ``parameters()`` yields the individual nodes an
-optimizer updates (each ``Value``, each ``Tensor``).
+optimizer updates (each ``Value``, each ``Tensor``), each once even if it is shared.
+
+**Containers.**  Modules and tensor parameters kept in a plain list, tuple or dict are
+found too, and named as ``torch.nn.ModuleList`` / ``ModuleDict`` / ``ParameterList``
+would name them (``blocks.0.weight``, ``heads.left.weight``): nothing a model holds is
+left out of training or saving.  Those containers also exist under their PyTorch names
+(``containers.py``).  A *set* of modules or parameters is refused (it has no order, so
+the names would change from run to run), and so is a tensor computed from others (not a
+leaf, so it never gets a ``.grad``) assigned outside ``forward``: it looks like a
+parameter but could never be trained.
 """
 
 from __future__ import annotations
@@ -35,7 +44,32 @@ def _is_value_list(x) -> bool:
 def _is_parameter(x) -> bool:
     if isinstance(x, Value) or _is_value_list(x):
         return True
-    return getattr(x, "_is_tensor", False) and x.requires_grad
+    return getattr(x, "_is_tensor", False) and x.requires_grad and x.is_leaf
+
+
+_calls = [0]  # how many Module calls are running: assignments inside forward are caches
+
+
+def _scan(name: str, value, params: dict, children: dict, seen: set) -> None:
+    """Sort what an attribute holds into parameters and sub-modules, with dotted names."""
+    if isinstance(value, Module):
+        children[name] = value
+    elif _is_parameter(value):
+        params[name] = value
+    elif isinstance(value, (list, tuple, dict)) and id(value) not in seen:
+        seen.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            key = str(key)
+            if "." in key:
+                raise ValueError(f"The dict key {key!r} in {name} contains '.', which separates the "
+                                 "parts of parameter names (blocks.0.weight). Use another key.")
+            _scan(f"{name}.{key}", item, params, children, seen)
+    elif isinstance(value, (set, frozenset)) and any(
+            isinstance(v, Module) or _is_parameter(v) for v in value):
+        raise TypeError(f"{name} is a set of modules or parameters. A set has no order, so their "
+                        "names (and the saved weights) would change from run to run: use a list, "
+                        "or bp.nn.ModuleList / bp.nn.ParameterList.")
 
 
 def flatten_values(x) -> list:
@@ -58,7 +92,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward().")
 
     def __call__(self, *args, **kwargs):
-        out = self.forward(*args, **kwargs)
+        _calls[0] += 1
+        try:
+            out = self.forward(*args, **kwargs)
+        finally:
+            _calls[0] -= 1
         hooks = self.__dict__.get("_hooks")
         if hooks:
             for hook in list(hooks["forward"].values()):
@@ -96,28 +134,42 @@ class Module:
 
     # -------------------------------------------------------------- discovery
 
+    def __setattr__(self, name, value):
+        if (getattr(value, "_is_tensor", False) and value.requires_grad and not value.is_leaf
+                and not _calls[0]):
+            raise ValueError(
+                f"self.{name} is computed from other tensors (by {value._ctx.name}), so it is not a "
+                "leaf: it never gets a .grad and could never be trained. Make the parameter "
+                "directly, e.g. bp.Tensor(np_array * 0.1, requires_grad=True), or store "
+                f"{name}.detach() if it is not meant to be trained."
+            )
+        object.__setattr__(self, name, value)
+
+    def _members(self) -> tuple[dict, dict]:
+        """``(parameters, sub-modules)`` held by this module's attributes, by dotted name."""
+        params, children, seen = {}, {}, set()
+        for name, value in vars(self).items():
+            if name != "_hooks":
+                _scan(name, value, params, children, seen)
+        return params, children
+
     def _own_parameters(self) -> dict:
         """This module's own parameters by name (subclasses may group them differently)."""
-        return {k: v for k, v in vars(self).items() if _is_parameter(v)}
+        return self._members()[0]
 
     def _children(self) -> dict:
-        """Direct sub-modules by name; lists of modules get names ``name.0``, ``name.1``..."""
-        out = {}
-        for name, value in vars(self).items():
-            if isinstance(value, Module):
-                out[name] = value
-            elif isinstance(value, (list, tuple)) and value and all(
-                isinstance(m, Module) for m in value
-            ):
-                for i, m in enumerate(value):
-                    out[f"{name}.{i}"] = m
-        return out
+        """Direct sub-modules by name; those in a list get ``name.0``, ``name.1``..."""
+        return self._members()[1]
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
-        """Yield ``(name, module)`` for this module and every module inside it."""
+    def named_modules(self, prefix: str = "", _seen: set | None = None) -> Iterator[tuple[str, "Module"]]:
+        """Yield ``(name, module)`` for this module and every module inside it, each once."""
+        seen = set() if _seen is None else _seen  # modules stay alive, so their ids are unique
+        if id(self) in seen:  # a module shared by two parents, or a parent kept as an attribute
+            return
+        seen.add(id(self))
         yield prefix, self
         for name, child in self._children().items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, seen)
 
     def modules(self) -> Iterator["Module"]:
         """Yield this module and every module inside it."""
@@ -125,10 +177,16 @@ class Module:
             yield m
 
     def named_parameters(self) -> Iterator[tuple[str, object]]:
-        """Yield ``(dotted_name, parameter)``: a Tensor, a Value or a nested list of Values."""
+        """Yield ``(dotted_name, parameter)``: a Tensor, a Value or a nested list of Values.
+
+        A parameter shared by two layers (tied weights) is yielded once, under its first name.
+        """
+        seen = {}  # id -> parameter: holding it keeps the id from being reused
         for prefix, module in self.named_modules():
             for name, param in module._own_parameters().items():
-                yield (f"{prefix}.{name}" if prefix else name), param
+                if id(param) not in seen:
+                    seen[id(param)] = param
+                    yield (f"{prefix}.{name}" if prefix else name), param
 
     def parameters(self) -> list:
         """Every trainable node (each Value, each Tensor), the list an optimizer takes."""

@@ -30,6 +30,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .. import backend
 from ..scalar import Value
 
 __all__ = ["Module", "HookHandle", "flatten_values"]
@@ -246,33 +247,43 @@ class Module:
         return state
 
     def load_state_dict(self, state: dict) -> None:
-        """Copy arrays into the parameters; names and shapes must match exactly.
+        """Copy arrays into the parameters: all of them, or none if anything does not fit.
 
-        Raises ``ValueError`` listing every missing, unexpected or mis-shaped entry.
+        Names, shapes, dtypes (real numbers) and values (finite) are checked first; a
+        ``ValueError`` lists every problem and leaves the model as it was.
         """
         own = dict(self.named_parameters())
-        expected = {name: _param_shape(p) for name, p in own.items()}
-        problems = []
-        for name in expected.keys() - state.keys():
-            problems.append(f"missing: {name} (shape {expected[name]})")
-        for name in state.keys() - expected.keys():
-            problems.append(f"unexpected: {name} (shape {tuple(np.shape(state[name]))})")
-        for name in expected.keys() & state.keys():
-            given = tuple(np.shape(state[name]))
-            if given != expected[name]:
-                problems.append(f"shape of {name}: model has {expected[name]}, given {given}")
+        shapes = {name: tuple(np.shape(array)) for name, array in state.items()}
+        problems = self._state_problems(shapes)
+        arrays = {}
+        for name in own.keys() & state.keys():
+            array = np.asarray(backend.to_host(getattr(state[name], "_data", state[name])))
+            if array.dtype.kind not in "fiu":
+                problems.append(f"dtype of {name}: {array.dtype}; weights must be real numbers")
+            elif not bool(np.isfinite(array).all()):
+                problems.append(f"{name} contains NaN or inf")
+            arrays[name] = array
         if problems:
-            raise ValueError(
-                f"The weights do not fit this {type(self).__name__}:\n  "
-                + "\n  ".join(sorted(problems))
-            )
-        for name, p in own.items():
-            array = np.asarray(state[name])
+            raise ValueError(f"The weights do not fit this {type(self).__name__}:\n  "
+                             + "\n  ".join(sorted(problems)))
+        converted = {name: p._from_host(arrays[name]) if getattr(p, "_is_tensor", False)
+                     else [float(x) for x in arrays[name].reshape(-1)] for name, p in own.items()}
+        for name, p in own.items():  # nothing below can fail: the model changes all at once
             if getattr(p, "_is_tensor", False):
-                p.data = p._from_host(array)
+                p.data = converted[name]
             else:
-                for value, x in zip(flatten_values(p), array.reshape(-1)):
-                    value.data = float(x)
+                for value, x in zip(flatten_values(p), converted[name]):
+                    value.data = x
+
+    def _state_problems(self, shapes: dict) -> list:
+        """Missing, unexpected and mis-shaped entries of a state with these ``{name: shape}``."""
+        expected = {name: _param_shape(p) for name, p in self.named_parameters()}
+        problems = [f"missing: {name} (shape {expected[name]})" for name in expected.keys() - shapes.keys()]
+        problems += [f"unexpected: {name} (shape {shapes[name]})" for name in shapes.keys() - expected.keys()]
+        for name in expected.keys() & shapes.keys():
+            if tuple(shapes[name]) != expected[name]:
+                problems.append(f"shape of {name}: model has {expected[name]}, given {tuple(shapes[name])}")
+        return problems
 
     def __repr__(self):
         children = self._children()

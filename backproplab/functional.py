@@ -313,16 +313,16 @@ class BCEWithLogits(Function):
     small loss (a confident right answer) that log(1 + tiny) would round to 0.
     """
 
-    saves = (0,)
-
-    def forward(self, scores, targets=None):
+    def forward(self, scores, targets):
         xp = backend.array_module(scores)
         self.scores, self.targets = scores, targets
         loss = xp.maximum(scores, 0) - scores * targets + xp.log1p(xp.exp(-xp.abs(scores)))
         return loss.mean()
 
     def backward(self, g):
-        return ((stable_sigmoid(self.scores) - self.targets) * (g / self.scores.size),)
+        g = g / self.scores.size
+        return ((stable_sigmoid(self.scores) - self.targets) * g if self.needs_grad[0] else None,
+                -self.scores * g if self.needs_grad[1] else None)  # targets may be learned, as in torch
 
 
 def bce_with_logits_tensor(scores: Tensor, targets) -> Tensor:
@@ -335,7 +335,4 @@ def bce_with_logits_tensor(scores: Tensor, targets) -> Tensor:
     t = targets._data
     if not bool(((t >= 0) & (t <= 1)).all()):
         raise ValueError("binary cross-entropy targets must lie in [0, 1] (NaN is not allowed).")
-    if targets.requires_grad:
-        raise ValueError("binary cross-entropy: targets are data here and get no gradient; pass "
-                         "targets.detach().")
-    return BCEWithLogits.apply(scores, targets=t)
+    return BCEWithLogits.apply(scores, targets)

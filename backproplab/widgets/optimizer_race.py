@@ -7,6 +7,7 @@ import math
 import ipywidgets as W
 import numpy as np
 
+from .._checks import whole_number
 from ..optim import SGD, Adam, RMSProp
 from ..scalar import Value
 from ..viz.plots import plot_loss_surface
@@ -56,6 +57,7 @@ class OptimizerRace(WidgetBase):
         super().__init__()
         if surface not in SURFACES:
             raise ValueError(f"Unknown surface {surface!r}; choose one of {', '.join(SURFACES)}.")
+        steps = whole_number(steps, "OptimizerRace: steps")
         self.surface, self.steps = surface, steps
         self.settings = {"lr": dict(SURFACES[surface][4]), "momentum": 0.9, "alpha": 0.99, "beta1": 0.9}
         self._quiet = False  # True while a surface change sets several sliders at once

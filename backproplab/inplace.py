@@ -5,80 +5,70 @@ its input and weight.  If such an array changes before ``backward()`` (``w.data[
 ``w.data = new``), the gradient is computed from numbers the forward pass never used: a
 wrong answer without any error.  PyTorch catches this with a version counter on each
 tensor's storage.  A NumPy array can be written in place without its tensor knowing, so a
-counter alone would see only assignments; here the check compares data instead:
+counter would see only assignments; here each tensor keeps what it held instead, but only
+while a graph needs it and only once someone could change it:
 
-* at forward, each op records the tensors whose data its backward reads (``Function.saves``
-  says which inputs, ``saves_output`` whether the output), with the array each holds: a
-  reference, not a copy;
-* the first time such a tensor hands its array out (``.data``, ``.numpy()``,
-  ``np.asarray``) while a graph still needs it, it keeps a copy (its *snapshot*): whatever
-  is then written into the array can be compared with it;
-* just before the op's backward runs, each recorded tensor must still hold its recorded
-  array with the values it had (or, after ``x.data = new``, equal values).
+* at forward, every tensor whose data an op's backward reads (``Function.saves`` names the
+  inputs, ``saves_output`` the output) is marked *pending* (``tensor._shadow = True``);
+* while pending, the first time the tensor hands its array out (``.data``, ``.numpy()``,
+  ``np.asarray``) it keeps a copy, and the first time its array is replaced
+  (``x.data = new``) it keeps the old array: either becomes its *shadow*;
+* just before an op's backward runs, each tensor it saved that has a shadow must hold
+  data equal to the shadow; once the op's graph is freed, its tensors are pending no more.
 
-The cost in a training step is a tuple per op and an identity check per saved tensor; a
-copy is made only when data is read between the forward pass and ``backward()``.  The
-optimizers update parameters after ``backward()``, when nothing is pending any more.
-Writes through another tensor that shares the memory (``x.detach().data[:] = 0``) are not
-seen.
+The cost in a training step is setting and clearing a flag per saved tensor; a copy is
+made only when data is read between the forward pass and ``backward()``.  The optimizers
+update parameters after ``backward()``, when nothing is pending.  Not seen: writes through
+another tensor sharing the memory (``x.detach().data[:] = 0``) or through an array taken
+before the forward pass, and writes that restore the old values (harmless).
 """
 
 from __future__ import annotations
 
 from . import backend
 
-__all__ = ["record_saved", "check_saved", "release_saved", "snapshot_if_pending"]
-
-PENDING = True  # the value of ``Tensor._shadow`` while a graph needs the data and none was read
+__all__ = ["snapshot", "check_saved", "release_saved"]
 
 
-def record_saved(fn, inputs, out) -> None:
-    """Remember, on ``fn``, which tensors its backward reads and which array each holds."""
-    saves = fn.saves
-    if saves is None:
-        tensors = [x for x in inputs if hasattr(x, "_shadow")]
-    else:
-        tensors = [inputs[i] for i in saves if i < len(inputs) and hasattr(inputs[i], "_shadow")]
+def _saved(fn, out):
+    """The tensors whose data ``fn.backward`` reads (``Function.apply`` marked them pending)."""
+    inputs = fn.inputs
+    for i in range(len(inputs)) if fn.saves is None else fn.saves:
+        if hasattr(inputs[i], "_shadow"):  # a Tensor, not a number
+            yield inputs[i]
     if fn.saves_output:
-        tensors.append(out)
-    for t in tensors:
-        t._shadow = PENDING  # any older snapshot belongs to an older forward pass
-    fn.saved = tuple((t, t._data) for t in tensors)
+        yield out
 
 
-def snapshot_if_pending(tensor) -> None:
-    """Called before a tensor hands out its array: keep a copy if a graph still needs it."""
-    if tensor._shadow is PENDING:
-        tensor._shadow = tensor._data.copy()
+def snapshot(tensor, replaced: bool) -> None:
+    """A pending tensor is about to hand out (or replace) its array: keep what it holds now."""
+    tensor._shadow = tensor._data if replaced else tensor._data.copy()
 
 
-def release_saved(fn) -> None:
-    """The op's backward has run and its graph is freed: its tensors are no longer pending."""
-    for t, _ in fn.saved:
+def check_saved(fn, out) -> None:
+    """Raise if a tensor that ``fn`` saved no longer holds the data of the forward pass."""
+    for t in _saved(fn, out):
+        shadow = t._shadow
+        if shadow is not True and shadow is not None and not _same(t._data, shadow):
+            _raise(fn, t)
+
+
+def release_saved(fn, out) -> None:
+    """``fn``'s graph is freed: its tensors are no longer needed as they were."""
+    for t in _saved(fn, out):
         t._shadow = None
 
 
-def check_saved(fn) -> None:
-    """Raise if a tensor that ``fn`` saved no longer holds the data of the forward pass."""
-    for t, array in fn.saved:
-        shadow = t._shadow
-        if t._data is array and (shadow is PENDING or shadow is None):
-            continue  # the usual case: nobody touched the data
-        original = array if shadow is PENDING or shadow is None else shadow
-        if array is not original and not _same(array, original):
-            _raise(fn, t, "modified in place (e.g. x.data[...] = ...)")
-        if t._data is not array and not _same(t._data, original):
-            _raise(fn, t, "replaced (x.data = ...)")
-
-
 def _same(a, b) -> bool:
+    if a is b:
+        return True
     if backend.device_of(a) != backend.device_of(b) or a.shape != b.shape:
         return False
     both_nan = (a != a) & (b != b)
     return bool(((a == b) | both_nan).all())
 
 
-def _raise(fn, t, how: str):
+def _raise(fn, t):
     if t.name:
         what = f"Tensor {t.name!r}"
     elif t.is_leaf:
@@ -87,7 +77,7 @@ def _raise(fn, t, how: str):
         what = f"The output of {t._ctx.name} (shape {t.shape})"
     raise RuntimeError(
         f"{what} was changed after the forward pass: {fn.name} saved it to compute gradients, "
-        f"and its data was {how} before backward(), so the gradient would be wrong. Change data "
-        "only after backward() (as optimizer.step() does), or run the forward pass again after "
-        "the change."
+        "and its data was changed in place (x.data[...] = ...) or replaced (x.data = ...) before "
+        "backward(), so the gradient would be wrong. Change data only after backward() (as "
+        "optimizer.step() does), or run the forward pass again after the change."
     )

@@ -24,7 +24,7 @@ import numpy as np
 from . import backend
 from .autograd import run_backward
 from .grad_mode import _state as _grad_state
-from .inplace import check_saved, record_saved, release_saved, snapshot_if_pending
+from .inplace import check_saved, release_saved, snapshot
 from .protocols import PythonProtocols
 
 __all__ = ["Tensor", "Function", "unbroadcast"]
@@ -63,7 +63,6 @@ class Function:
 
     saves = None
     saves_output = False
-    saved = ()
 
     @classmethod
     def apply(cls, *inputs, **options) -> "Tensor":
@@ -85,8 +84,13 @@ class Function:
                                       **options))
         if _grad_state["grad"] and True in needs:
             fn.inputs = inputs
-            if fn.saves != () or fn.saves_output:
-                record_saved(fn, inputs, out)
+            saves = fn.saves
+            if saves != ():  # mark the data backward reads as pending (see inplace.py)
+                for i in range(len(inputs)) if saves is None else saves:
+                    if isinstance(inputs[i], Tensor):
+                        inputs[i]._shadow = True
+            if fn.saves_output:
+                out._shadow = True
             out.requires_grad = True
             out._ctx = fn
             out._parents = tuple(x for x, need in zip(inputs, needs) if need)
@@ -175,7 +179,7 @@ class Tensor(PythonProtocols):
     def data(self):
         """The array held (NumPy on the CPU, CuPy on the GPU)."""
         if self._shadow is True:  # a graph still needs this data: keep a copy to check against
-            snapshot_if_pending(self)
+            snapshot(self, replaced=False)
         return self._data
 
     @data.setter
@@ -190,6 +194,8 @@ class Tensor(PythonProtocols):
         if tuple(value.shape) != self.shape:
             raise ValueError(f"New data has shape {tuple(value.shape)}, the tensor has {self.shape}; "
                              "assigned data must keep the shape.")
+        if self._shadow is True:  # a graph still needs the old data: keep it to check against
+            snapshot(self, replaced=True)
         self._data = value.astype(self._data.dtype, copy=False)
 
     shape = property(lambda self: tuple(self._data.shape), doc="The tensor's shape (a tuple).")
@@ -229,6 +235,8 @@ class Tensor(PythonProtocols):
 
     def _move_to(self, device: str) -> None:
         """Move this leaf's data (and grad) to ``device`` in place (used by Module.to)."""
+        if self._shadow is True:
+            snapshot(self, replaced=True)
         self._data = backend.to_device(self._data, device)
         if self.grad is not None:
             self.grad = backend.to_device(self.grad, device)
@@ -291,8 +299,8 @@ class Tensor(PythonProtocols):
     # The node protocol of backproplab.autograd.
     def _chain(self, upstream):
         fn = self._ctx
-        if fn.saved:
-            check_saved(fn)
+        if fn.saves != () or fn.saves_output:
+            check_saved(fn, self)
         grads = fn.backward(upstream)
         out = []
         for x, need, g in zip(fn.inputs, fn.needs_grad, grads):
@@ -324,8 +332,9 @@ class Tensor(PythonProtocols):
 
     def _free(self):
         if self._ctx is not None:
-            if self._ctx.saved:
-                release_saved(self._ctx)
+            fn = self._ctx
+            if fn.saves != () or fn.saves_output:
+                release_saved(fn, self)
             self._ctx = _FREED
             self._parents = ()
 

@@ -93,7 +93,8 @@ class GELUExact(Function):
     def forward(self, a):
         xp = backend.array_module(a)
         self.a = a
-        self.cdf = 0.5 * (1 + backend.erf(a / math.sqrt(2.0)))
+        # Phi(x) = erfc(-x/sqrt 2)/2: 1 + erf(x/sqrt 2) would cancel to 0 for very negative x
+        self.cdf = 0.5 * backend.erfc(a * -(1 / math.sqrt(2.0)))
         self.pdf = xp.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
         return a * self.cdf
 

@@ -213,7 +213,7 @@ class Tensor(PythonProtocols):
 
     def tolist(self):
         """The values as (nested) Python lists."""
-        return self.numpy().tolist()
+        return backend.to_host(self._data).tolist()
 
     def item(self) -> float:
         """The single value of a one-element tensor, as a Python number."""

@@ -239,7 +239,7 @@ class Module:
         state = {}
         for name, p in self.named_parameters():
             if getattr(p, "_is_tensor", False):
-                state[name] = p.numpy().copy()
+                state[name] = np.array(backend.to_host(p._data))  # a copy
             elif isinstance(p, Value):
                 state[name] = np.array(p.data)
             else:

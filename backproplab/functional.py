@@ -7,6 +7,7 @@ composition of ops whose gradients the engine already knows.
 from __future__ import annotations
 
 import math
+import numbers
 
 from . import backend
 from .ops import stable_sigmoid
@@ -17,6 +18,8 @@ __all__ = ["softmax", "log_softmax", "gelu", "where", "concatenate", "stack", "l
 
 
 def _axis_ok(axis: int, ndim: int) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be a whole number, got {axis!r}.")
     if not -ndim <= axis < ndim:
         raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} axes.")
     return axis

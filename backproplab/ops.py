@@ -14,6 +14,7 @@ transpose, slicing) keep the default, because a later op may save that view.
 from __future__ import annotations
 
 import math
+import numbers
 
 from . import backend
 from .tensor import Function
@@ -123,7 +124,7 @@ class MatMul(Function):
     """a @ b; for matrices, d/da = g @ b.T and d/db = a.T @ g."""
 
     def forward(self, a, b):
-        if a.ndim == 0 or b.ndim == 0:
+        if getattr(a, "ndim", 0) == 0 or getattr(b, "ndim", 0) == 0:
             raise ValueError("@ needs tensors with at least one axis; use * for scalars.")
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if a.shape[-1] != inner_b:
@@ -268,8 +269,10 @@ class Clip(Function):
 def _axes(axis, ndim: int) -> tuple:
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
     for ax in axes:
+        if isinstance(ax, bool) or not isinstance(ax, numbers.Integral):
+            raise TypeError(f"axis must be a whole number or a tuple of them, got {axis!r}.")
         if not -ndim <= ax < max(ndim, 1):
             raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} axes.")
     return tuple(sorted(ax % ndim for ax in axes)) if ndim else ()
@@ -334,9 +337,10 @@ class Reshape(Function):
         self.shape = a.shape
         try:
             return a.reshape(shape)
-        except ValueError:
+        except (ValueError, TypeError):
             raise ValueError(f"Cannot reshape a tensor of shape {tuple(a.shape)} ({a.size} "
-                             f"elements) into {shape}.") from None
+                             f"elements) into {shape}: sizes must be whole numbers whose product "
+                             "is the number of elements (one may be -1).") from None
 
     def backward(self, g):
         return (g.reshape(self.shape),)

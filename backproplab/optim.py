@@ -42,6 +42,8 @@ def _parameter_list(params, owner: str) -> list:
     if hasattr(params, "named_parameters"):  # a Module
         raise TypeError(f"{owner} got a model ({type(params).__name__}); pass its parameters: "
                         f"{owner}(model.parameters(), lr=...).")
+    if callable(params):
+        raise TypeError(f"{owner} got a function; call it: {owner}(model.parameters(), lr=...).")
     if hasattr(params, "grad") and hasattr(params, "data"):  # one Value or Tensor
         raise TypeError(f"{owner} needs a list of parameters; got one {type(params).__name__}. "
                         f"Wrap it in a list: {owner}([w], lr=...).")

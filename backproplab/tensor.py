@@ -113,6 +113,8 @@ class Function:
 class _Freed(Function):
     """Stands in for an op whose saved arrays an earlier backward pass freed."""
 
+    saves = ()
+
 
 _FREED = _Freed()
 

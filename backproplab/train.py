@@ -64,6 +64,8 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
     _check_arguments(model, loss_fn, optimizer, loader, metric)
+    if val_data is not None and (not isinstance(val_data, (tuple, list)) or len(val_data) != 2):
+        raise TypeError("val_data must be a pair (X_val, y_val).")
     for what, columns in (("training data", getattr(loader, "columns", None)),
                           ("validation data", val_data)):
         problem = _non_finite(columns, what)
@@ -144,9 +146,10 @@ def _check_arguments(model, loss_fn, optimizer, loader, metric) -> None:
         raise TypeError(f"optimizer must be an optimizer such as bp.optim.Adam(model.parameters()); "
                         f"got {type(optimizer).__name__}. (Argument order: fit(model, loss_fn, "
                         "optimizer, loader).)")
-    if not hasattr(loader, "__iter__"):
-        raise TypeError(f"loader must give batches (bp.data.DataLoader((X, y), ...)); got "
-                        f"{type(loader).__name__}.")
+    if not hasattr(loader, "__iter__") or (isinstance(loader, tuple) and loader
+                                           and all(hasattr(c, "shape") for c in loader)):
+        raise TypeError(f"loader must give batches: wrap the data in bp.data.DataLoader((X, y), "
+                        f"batch_size=...); got {type(loader).__name__}.")
     if metric not in ("auto", None) and not callable(metric):
         raise TypeError(f"metric must be 'auto', None or a function; got {metric!r}.")
 

@@ -252,6 +252,9 @@ class Module:
         Names, shapes, dtypes (real numbers) and values (finite) are checked first; a
         ``ValueError`` lists every problem and leaves the model as it was.
         """
+        if not (hasattr(state, "keys") and hasattr(state, "items")):
+            raise TypeError(f"load_state_dict takes a dict of arrays (such as model.state_dict()); got "
+                            f"{type(state).__name__}. To read a file, use bp.load(model, path).")
         own = dict(self.named_parameters())
         shapes = {name: tuple(np.shape(array)) for name, array in state.items()}
         problems = self._state_problems(shapes)

@@ -72,22 +72,22 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 class GELUTanh(Function):
-    """GELU, tanh approximation: 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3).
+    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 
-    Computed as x * sigmoid(2u), the same function: 1 + tanh(u) cancels to 0 for very
-    negative x, sigmoid keeps the small values' digits.
+    Written as PyTorch writes it, so both round alike: far left (x < -5 in float32) the
+    result is 0 where the exact value is below 1e-7 of x, as in PyTorch.
     """
 
     def forward(self, a):
+        xp = backend.array_module(a)
         self.a = a
-        self.s = stable_sigmoid(2 * _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a))
-        return a * self.s
+        self.t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a**3))
+        return 0.5 * a * (1 + self.t)
 
     def backward(self, g):
-        a, s = self.a, self.s
+        a, t = self.a, self.t
         inner_slope = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
-        # d/dx [x s(2u)] = s + x * 2 s (1 - s) * du/dx
-        return (g * (s + 2 * a * s * (1 - s) * inner_slope),)
+        return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner_slope),)
 
 
 class GELUExact(Function):

@@ -282,31 +282,37 @@ def _class_indices(targets, logits: Tensor):
 
 def cross_entropy_tensor(logits: Tensor, targets) -> Tensor:
     """Softmax cross-entropy for logits of shape (..., classes) and integer targets (...)."""
-    if logits.ndim < 1 or logits.shape[-1] == 0:
-        raise ValueError(f"cross_entropy needs logits of shape (batch, classes); got {logits.shape}.")
+    shape = logits._data.shape
+    if not shape or shape[-1] == 0:
+        raise ValueError(f"cross_entropy needs logits of shape (batch, classes); got {tuple(shape)}.")
     indices = _class_indices(targets, logits)
-    n_classes, batch_shape = logits.shape[-1], logits.shape[:-1]
-    n_rows = logits.size // n_classes
-    if indices.size != n_rows:
-        raise ValueError(f"cross_entropy: {n_rows} predictions but {indices.size} targets. "
-                         "Each row of logits needs exactly one class index.")
-    if tuple(indices.shape) != batch_shape:
-        raise ValueError(
-            f"cross_entropy: logits of shape {logits.shape} need targets of shape {batch_shape} "
-            f"(one class index per row; the classes are the last axis), got {tuple(indices.shape)}. "
-            + ("Flatten them: targets.reshape(-1)." if len(batch_shape) == 1 else
-               "Check that the batch axes of logits and targets are in the same order.")
-        )
-    if n_rows == 0:
+    n_classes, batch_shape = shape[-1], tuple(shape[:-1])
+    if indices.shape != batch_shape:
+        _wrong_targets(tuple(shape), tuple(indices.shape))
+    if indices.size == 0:
         raise ValueError("cross_entropy: no predictions given (empty batch).")
-    indices = indices.reshape(-1)
+    if indices.ndim != 1:
+        indices = indices.reshape(-1)
     low, high = int(indices.min()), int(indices.max())
     if low < 0 or high >= n_classes:
         bad = low if low < 0 else high
         raise IndexError(f"cross_entropy: class index {bad} is outside 0..{n_classes - 1} "
                          f"({n_classes} logits per sample).")
-    flat = logits.reshape(-1, n_classes) if logits.ndim != 2 else logits
+    flat = logits.reshape(-1, n_classes) if len(shape) != 2 else logits
     return CrossEntropy.apply(flat, targets=indices)
+
+
+def _wrong_targets(shape: tuple, given: tuple):
+    rows, count = math.prod(shape[:-1]), math.prod(given)
+    if rows != count:
+        raise ValueError(f"cross_entropy: {rows} predictions but {count} targets. "
+                         "Each row of logits needs exactly one class index.")
+    raise ValueError(
+        f"cross_entropy: logits of shape {shape} need targets of shape {shape[:-1]} (one class "
+        f"index per row; the classes are the last axis), got {given}. "
+        + ("Flatten them: targets.reshape(-1)." if len(shape) == 2 else
+           "Check that the batch axes of logits and targets are in the same order.")
+    )
 
 
 class BCEWithLogits(Function):

@@ -30,16 +30,6 @@ from . import backend
 __all__ = ["snapshot", "check_saved", "release_saved"]
 
 
-def _saved(fn, out):
-    """The tensors whose data ``fn.backward`` reads (``Function.apply`` marked them pending)."""
-    inputs = fn.inputs
-    for i in range(len(inputs)) if fn.saves is None else fn.saves:
-        if hasattr(inputs[i], "_shadow"):  # a Tensor, not a number
-            yield inputs[i]
-    if fn.saves_output:
-        yield out
-
-
 def snapshot(tensor, replaced: bool) -> None:
     """A pending tensor is about to hand out (or replace) its array: keep what it holds now."""
     tensor._shadow = tensor._data if replaced else tensor._data.copy()
@@ -47,16 +37,26 @@ def snapshot(tensor, replaced: bool) -> None:
 
 def check_saved(fn, out) -> None:
     """Raise if a tensor that ``fn`` saved no longer holds the data of the forward pass."""
-    for t in _saved(fn, out):
-        shadow = t._shadow
-        if shadow is not True and shadow is not None and not _same(t._data, shadow):
-            _raise(fn, t)
+    inputs = fn.inputs
+    for i in range(len(inputs)) if fn.saves is None else fn.saves:
+        t = inputs[i]
+        if isinstance(t, type(out)):  # a Tensor (``out`` is one), not a number
+            shadow = t._shadow
+            if shadow is not True and shadow is not None and not _same(t._data, shadow):
+                _raise(fn, t)
+    shadow = out._shadow
+    if fn.saves_output and shadow is not True and shadow is not None and not _same(out._data, shadow):
+        _raise(fn, out)
 
 
 def release_saved(fn, out) -> None:
-    """``fn``'s graph is freed: its tensors are no longer needed as they were."""
-    for t in _saved(fn, out):
-        t._shadow = None
+    """``fn``'s graph is freed: the tensors it saved are no longer needed as they were."""
+    inputs = fn.inputs
+    for i in range(len(inputs)) if fn.saves is None else fn.saves:
+        if isinstance(inputs[i], type(out)):  # a Tensor, not a number
+            inputs[i]._shadow = None
+    if fn.saves_output:
+        out._shadow = None
 
 
 def _same(a, b) -> bool:

@@ -26,6 +26,7 @@ parameter but could never be trained.
 
 from __future__ import annotations
 
+import sys
 from typing import Iterator
 
 import numpy as np
@@ -46,9 +47,6 @@ def _is_parameter(x) -> bool:
     if isinstance(x, Value) or _is_value_list(x):
         return True
     return getattr(x, "_is_tensor", False) and x.requires_grad and x.is_leaf
-
-
-_calls = [0]  # how many Module calls are running: assignments inside forward are caches
 
 
 def _scan(name: str, value, params: dict, children: dict, seen: set) -> None:
@@ -93,11 +91,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward().")
 
     def __call__(self, *args, **kwargs):
-        _calls[0] += 1
-        try:
-            out = self.forward(*args, **kwargs)
-        finally:
-            _calls[0] -= 1
+        out = self.forward(*args, **kwargs)
         hooks = self.__dict__.get("_hooks")
         if hooks:
             for hook in list(hooks["forward"].values()):
@@ -137,7 +131,7 @@ class Module:
 
     def __setattr__(self, name, value):
         if (getattr(value, "_is_tensor", False) and value.requires_grad and not value.is_leaf
-                and not _calls[0]):
+                and not _inside_a_module_call()):
             raise ValueError(
                 f"self.{name} is computed from other tensors (by {value._ctx.name}), so it is not a "
                 "leaf: it never gets a .grad and could never be trained. Make the parameter "
@@ -297,6 +291,20 @@ class Module:
 
     def _extra_repr(self) -> str:
         return ""
+
+
+def _inside_a_module_call() -> bool:
+    """Whether a Module's ``__call__`` is running (an assignment there is a cache, not a parameter).
+
+    Looked up on the call stack only in the rare case that needs it, so calling a module
+    costs nothing extra.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is Module.__call__.__code__:
+            return True
+        frame = frame.f_back
+    return False
 
 
 class HookHandle:

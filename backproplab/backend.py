@@ -21,7 +21,7 @@ from ._guard import GuardArray, guard_numpy
 
 __all__ = [
     "DEVICES", "gpu_available", "gpu_status", "check_device", "array_module", "device_of",
-    "to_device", "to_host", "scatter_add", "erf", "as_strided", "simulate_gpu", "DeviceError",
+    "to_device", "to_host", "scatter_add", "erf", "erfc", "as_strided", "simulate_gpu", "DeviceError",
 ]
 
 DEVICES = ("cpu", "gpu")
@@ -142,13 +142,22 @@ def as_strided(array, shape, strides):
 
 def erf(array):
     """The error function, elementwise, on the array's own device."""
+    return _special(array, "erf")
+
+
+def erfc(array):
+    """1 - erf, elementwise, without the cancellation of computing it as 1 - erf(x)."""
+    return _special(array, "erfc")
+
+
+def _special(array, name: str):
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         import cupyx.scipy.special
 
-        return cupyx.scipy.special.erf(array)
+        return getattr(cupyx.scipy.special, name)(array)
     xp = array_module(array)
     host = np.asarray(to_host(array))
-    values = np.asarray(np.frompyfunc(math.erf, 1, 1)(host), dtype=host.dtype)
+    values = np.asarray(np.frompyfunc(getattr(math, name), 1, 1)(host), dtype=host.dtype)
     return values if xp is np else xp.asarray(values)
 
 

@@ -78,6 +78,8 @@ def _check_conv_input(x, weight, stride: int, padding: int):
 class Conv2d(Function):
     """out[n, f] = sum_c (x[n, c] cross-correlated with weight[f, c]) + bias[f]."""
 
+    saves = (0, 1)
+
     def forward(self, x, weight, bias=None, stride=1, padding=0):
         _check_conv_input(x, weight, stride, padding)
         f, c, kh, kw = weight.shape
@@ -130,6 +132,8 @@ def _offsets(x, kernel: int, stride: int):
 class MaxPool2d(Function):
     """The largest value of each window; the gradient goes to that value's position."""
 
+    saves = ()
+
     def forward(self, x, kernel=2, stride=None):
         stride = stride or kernel
         _check_pool_input(x, kernel, stride, "MaxPool2d")
@@ -162,6 +166,8 @@ class MaxPool2d(Function):
 
 class AvgPool2d(Function):
     """The mean of each window; the gradient is shared equally by the window's positions."""
+
+    saves = ()
 
     def forward(self, x, kernel=2, stride=None):
         stride = stride or kernel

@@ -88,16 +88,23 @@ def make_regression_1d(n: int = 100, noise: float = 0.1, seed: int | None = 0):
 class DataLoader:
     """Cut a data set into batches, reshuffled every epoch.
 
-    ``dataset`` is a tuple of arrays (or Tensors) with the same first length, such as
-    ``(X, y)``, or any object with ``len()`` and ``[i]`` returning a tuple.  Each pass
-    of ``for xb, yb in loader`` is one epoch.  With ``seed`` the order of every epoch is
-    repeatable; the epochs still differ from one another.
+    ``dataset`` is a tuple of *columns* with the same length, such as ``(X, y)``: arrays,
+    Tensors or lists (``(list_X, list_y)`` batches samples, not the two lists); or a
+    single array; or a list of samples, or any object with ``len()`` and ``[i]`` returning
+    one sample.  Each pass of ``for xb, yb in loader`` is one epoch.  With ``seed`` the
+    order of every epoch is repeatable; the epochs still differ from one another.
     """
 
     def __init__(self, dataset, batch_size: int = 32, shuffle: bool = True,
                  seed: int | None = None, drop_last: bool = False):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise TypeError(f"seed must be an integer or None, got {seed!r}.")
+        if isinstance(dataset, dict) or not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"DataLoader needs a data set such as (X, y), an array or a list of samples; "
+                            f"got {type(dataset).__name__}."
+                            + (" Pass the columns as a tuple: (data['x'], data['y'])." if isinstance(dataset, dict) else ""))
         self.dataset = dataset
         self.columns = _columns(dataset)
         self.n = _common_length(dataset, self.columns)
@@ -124,11 +131,30 @@ class DataLoader:
 
 
 def _columns(dataset):
-    if isinstance(dataset, tuple) and dataset and all(hasattr(c, "shape") for c in dataset):
-        return dataset
+    """The columns of a column-wise data set (a tuple of arrays or lists), else None.
+
+    A tuple of tuples stays a collection of samples: ``((x0, y0), (x1, y1))``.
+    """
+    if isinstance(dataset, tuple) and dataset and all(
+            hasattr(c, "shape") or isinstance(c, list) for c in dataset):
+        return tuple(c if hasattr(c, "shape") else _column_array(c, i) for i, c in enumerate(dataset))
     if hasattr(dataset, "shape"):
+        if not dataset.shape:
+            raise ValueError("The data set is a single number (a 0-d array); there is nothing to batch.")
         return (dataset,)
     return None
+
+
+def _column_array(column: list, i: int) -> np.ndarray:
+    try:
+        array = np.asarray(column)
+    except ValueError:
+        raise ValueError(f"Column {i} of the data set is a ragged list (its items have different "
+                         "lengths); every sample needs the same shape.") from None
+    if array.dtype == object:
+        raise TypeError(f"Column {i} of the data set holds {type(column[0]).__name__} items, not numbers "
+                        "or arrays (None, Values or mixed types?).")
+    return array
 
 
 def _common_length(dataset, columns) -> int:

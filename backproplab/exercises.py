@@ -2,7 +2,8 @@
 
 Each exercise has an expected answer and a hint.  Numbers are compared with a relative
 tolerance of 1e-3 (so 0.4621 counts for tanh(0.5)), counts exactly; words ignore case and surrounding
-spaces; lists are compared element by element.  ``check`` prints a verdict (and returns
+spaces; lists are compared element by element.  An answer may be what the package computes:
+a one-element ``Tensor`` or a ``Value`` for a number, a ``Tensor`` or NumPy array for a list.  ``check`` prints a verdict (and returns
 nothing, so a notebook cell shows only the verdict); ``is_correct`` returns True or False.
 """
 
@@ -65,7 +66,22 @@ EXERCISES = {
 }
 
 
+def _plain(answer, expected):
+    """Tensors, Values and arrays as the Python numbers or lists they hold."""
+    if getattr(answer, "_is_tensor", False):
+        answer = answer.numpy()
+    elif hasattr(answer, "grad") and hasattr(answer, "data"):  # a Value
+        answer = answer.data
+    if hasattr(answer, "shape") and hasattr(answer, "tolist"):  # NumPy arrays and scalars
+        flat = answer.reshape(-1).tolist() if hasattr(answer, "reshape") else [answer.tolist()]
+        if isinstance(expected, (list, tuple)):
+            return flat
+        return flat[0] if len(flat) == 1 else answer.tolist()
+    return answer
+
+
 def _matches(answer, expected) -> bool:
+    answer = _plain(answer, expected)
     if isinstance(expected, str):
         return isinstance(answer, str) and answer.strip().lower() == expected
     if isinstance(expected, (list, tuple)):
@@ -103,4 +119,8 @@ def check(exercise_id: str, answer) -> None:
     elif is_correct(exercise_id, answer):
         print(f"Exercise {exercise_id}: correct!")
     else:
-        print(f"Exercise {exercise_id}: not yet. Hint: {exercise.hint}")
+        plain = _plain(answer, exercise.answer)
+        note = ""
+        if isinstance(plain, list) and not isinstance(exercise.answer, (list, tuple)):
+            note = f" (the answer is one number; yours has {len(plain)} values)"
+        print(f"Exercise {exercise_id}: not yet{note}. Hint: {exercise.hint}")

@@ -7,8 +7,10 @@ composition of ops whose gradients the engine already knows.
 from __future__ import annotations
 
 import math
+import numbers
 
 from . import backend
+from .ops import stable_sigmoid
 from .tensor import Function, Tensor, _operand
 
 __all__ = ["softmax", "log_softmax", "gelu", "where", "concatenate", "stack", "linear",
@@ -16,12 +18,17 @@ __all__ = ["softmax", "log_softmax", "gelu", "where", "concatenate", "stack", "l
 
 
 def _axis_ok(axis: int, ndim: int) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be a whole number, got {axis!r}.")
     if not -ndim <= axis < ndim:
         raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} axes.")
     return axis
 
 
 class Softmax(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a, axis=-1):
         xp = backend.array_module(a)
         self.axis = _axis_ok(axis, a.ndim)
@@ -36,6 +43,9 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a, axis=-1):
         xp = backend.array_module(a)
         self.axis = _axis_ok(axis, a.ndim)
@@ -62,7 +72,11 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 class GELUTanh(Function):
-    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+
+    Written as PyTorch writes it, so both round alike: far left (x < -5 in float32) the
+    result is 0 where the exact value is below 1e-7 of x, as in PyTorch.
+    """
 
     def forward(self, a):
         xp = backend.array_module(a)
@@ -82,7 +96,8 @@ class GELUExact(Function):
     def forward(self, a):
         xp = backend.array_module(a)
         self.a = a
-        self.cdf = 0.5 * (1 + backend.erf(a / math.sqrt(2.0)))
+        # Phi(x) = erfc(-x/sqrt 2)/2: 1 + erf(x/sqrt 2) would cancel to 0 for very negative x
+        self.cdf = 0.5 * backend.erfc(a * -(1 / math.sqrt(2.0)))
         self.pdf = xp.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
         return a * self.cdf
 
@@ -101,6 +116,8 @@ def gelu(x: Tensor, approximate: str = "tanh") -> Tensor:
 
 
 class Where(Function):
+    saves = ()
+
     def forward(self, a, b, condition=None):
         self.condition = condition
         return backend.array_module(condition).where(condition, a, b)
@@ -123,6 +140,8 @@ def where(condition, a, b) -> Tensor:
 
 
 class Concatenate(Function):
+    saves = ()
+
     def forward(self, *arrays, axis=0):
         xp = backend.array_module(arrays[0])
         self.axis = axis
@@ -166,6 +185,8 @@ def stack(tensors, axis: int = 0) -> Tensor:
 class Linear(Function):
     """y = x @ W.T + b in one node: d/dx = g @ W, d/dW = g.T @ x, d/db = sum of g."""
 
+    saves = (0, 1)
+
     def forward(self, x, weight, bias=None):
         if x.shape[-1] != weight.shape[1]:
             raise ValueError(f"Linear layer expects inputs with {weight.shape[1]} features (last "
@@ -191,28 +212,42 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 # ---------------------------------------------------------------- losses (tensor mode)
 
 
-def _target_tensor(target, like: Tensor) -> Tensor:
-    if isinstance(target, Tensor):
-        return target
-    return Tensor(backend.to_host(target) if hasattr(target, "shape") else target,
-                  dtype=like.dtype, device=like.device)
+def _target_tensor(target, like: Tensor, loss: str) -> Tensor:
+    """Targets as a tensor of ``like``'s dtype and device (they are data, not parameters)."""
+    if not isinstance(target, Tensor):
+        return Tensor(backend.to_host(target) if hasattr(target, "shape") else target,
+                      dtype=like.dtype, device=like.device)
+    if target.device != like.device:
+        raise backend.DeviceError(f"{loss}: predictions on '{like.device}', targets on "
+                                  f"'{target.device}'. Move one with .to(...).")
+    if target.dtype != like.dtype and not target.requires_grad:
+        return Tensor(target._data, dtype=like.dtype)  # int or float64 labels: no dtype surprise
+    return target
+
+
+def _check_same_shape(pred: Tensor, target: Tensor, loss: str, names: str) -> None:
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"{loss}: {names[0]} shape {pred.shape} and target shape {target.shape} differ. "
+            f"Broadcasting them would compare every {names[1]} with every target; reshape one "
+            f"(e.g. target.reshape{pred.shape})."
+        )
+    if pred.size == 0:
+        raise ValueError(f"{loss}: no predictions given (empty batch).")
 
 
 def mse_tensor(pred: Tensor, target) -> Tensor:
     """Mean of (pred - target)^2; the shapes must match exactly."""
-    target = _target_tensor(target, pred)
-    if pred.shape != target.shape:
-        raise ValueError(
-            f"mse: prediction shape {pred.shape} and target shape {target.shape} differ. "
-            "Broadcasting them would compare every prediction with every target; reshape one "
-            "(e.g. target.reshape(-1, 1))."
-        )
+    target = _target_tensor(target, pred, "mse")
+    _check_same_shape(pred, target, "mse", ("prediction", "prediction"))
     diff = pred - target
     return (diff * diff).mean()
 
 
 class CrossEntropy(Function):
     """mean_i [logsumexp(z_i) - z_i[t_i]]; its gradient is (softmax(z) - onehot(t)) / N."""
+
+    saves = ()
 
     def forward(self, logits, targets=None):
         xp = backend.array_module(logits)
@@ -236,42 +271,78 @@ def _class_indices(targets, logits: Tensor):
             raise backend.DeviceError(f"cross_entropy: logits on '{logits.device}', targets on "
                                       f"'{targets.device}'. Move one with .to(...).")
     else:
-        indices = backend.to_device(targets, logits.device)
+        indices = Tensor(targets, device=logits.device)._data if not hasattr(targets, "shape") \
+            else backend.to_device(targets, logits.device)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy targets must be integer class indices, got dtype {indices.dtype}. "
-                        "For probabilities or one-hot rows, convert with argmax first.")
-    return indices.reshape(-1)
+                        "For probabilities or one-hot rows, convert with argmax first; for class "
+                        "numbers stored as floats, convert with .astype(int).")
+    return indices
 
 
 def cross_entropy_tensor(logits: Tensor, targets) -> Tensor:
     """Softmax cross-entropy for logits of shape (..., classes) and integer targets (...)."""
-    if logits.ndim < 1:
-        raise ValueError("cross_entropy needs logits of shape (batch, classes).")
+    shape = logits._data.shape
+    if not shape or shape[-1] == 0:
+        raise ValueError(f"cross_entropy needs logits of shape (batch, classes); got {tuple(shape)}.")
     indices = _class_indices(targets, logits)
-    n_classes = logits.shape[-1]
-    flat = logits.reshape(-1, n_classes) if logits.ndim != 2 else logits
-    if len(indices) != flat.shape[0]:
-        raise ValueError(f"cross_entropy: {flat.shape[0]} predictions but {len(indices)} targets. "
-                         "Each row of logits needs exactly one class index.")
-    if len(indices) == 0:
+    n_classes, batch_shape = shape[-1], tuple(shape[:-1])
+    if indices.shape != batch_shape:
+        _wrong_targets(tuple(shape), tuple(indices.shape))
+    if indices.size == 0:
         raise ValueError("cross_entropy: no predictions given (empty batch).")
+    if indices.ndim != 1:
+        indices = indices.reshape(-1)
     low, high = int(indices.min()), int(indices.max())
     if low < 0 or high >= n_classes:
         bad = low if low < 0 else high
         raise IndexError(f"cross_entropy: class index {bad} is outside 0..{n_classes - 1} "
                          f"({n_classes} logits per sample).")
+    flat = logits.reshape(-1, n_classes) if len(shape) != 2 else logits
     return CrossEntropy.apply(flat, targets=indices)
 
 
+def _wrong_targets(shape: tuple, given: tuple):
+    rows, count = math.prod(shape[:-1]), math.prod(given)
+    if rows != count:
+        raise ValueError(f"cross_entropy: {rows} predictions but {count} targets. "
+                         "Each row of logits needs exactly one class index.")
+    raise ValueError(
+        f"cross_entropy: logits of shape {shape} need targets of shape {shape[:-1]} (one class "
+        f"index per row; the classes are the last axis), got {given}. "
+        + ("Flatten them: targets.reshape(-1)." if len(shape) == 2 else
+           "Check that the batch axes of logits and targets are in the same order.")
+    )
+
+
+class BCEWithLogits(Function):
+    """mean of max(s, 0) - s*y + log(1 + e^-|s|); its gradient is (sigmoid(s) - y) / N.
+
+    One node rather than a composition of relu and abs, whose slopes at s = 0 would both be
+    0 and give a gradient of -y there instead of 0.5 - y.  log1p keeps the digits of a
+    small loss (a confident right answer) that log(1 + tiny) would round to 0.
+    """
+
+    def forward(self, scores, targets):
+        xp = backend.array_module(scores)
+        self.scores, self.targets = scores, targets
+        loss = xp.maximum(scores, 0) - scores * targets + xp.log1p(xp.exp(-xp.abs(scores)))
+        return loss.mean()
+
+    def backward(self, g):
+        g = g / self.scores.size
+        return ((stable_sigmoid(self.scores) - self.targets) * g if self.needs_grad[0] else None,
+                -self.scores * g if self.needs_grad[1] else None)  # targets may be learned, as in torch
+
+
 def bce_with_logits_tensor(scores: Tensor, targets) -> Tensor:
-    """Binary cross-entropy from raw scores: max(s, 0) - s*y + log(1 + exp(-|s|)), averaged."""
-    targets = _target_tensor(targets, scores)
+    """Binary cross-entropy from raw scores (see ``BCEWithLogits``), averaged."""
+    loss = "binary cross-entropy"
+    targets = _target_tensor(targets, scores, loss)
     if targets.dtype.kind != "f":
         targets = Tensor(targets._data, dtype=scores.dtype)
-    if scores.shape != targets.shape:
-        raise ValueError(f"binary cross-entropy: scores shape {scores.shape} and target shape "
-                         f"{targets.shape} differ; reshape one to match.")
+    _check_same_shape(scores, targets, loss, ("scores", "score"))
     t = targets._data
     if not bool(((t >= 0) & (t <= 1)).all()):
-        raise ValueError("binary cross-entropy targets must lie in [0, 1].")
-    return (scores.relu() - scores * targets + ((-scores.abs()).exp() + 1).log()).mean()
+        raise ValueError("binary cross-entropy targets must lie in [0, 1] (NaN is not allowed).")
+    return BCEWithLogits.apply(scores, targets)

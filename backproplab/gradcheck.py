@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import real_number
 from .scalar import Value
 
 __all__ = ["gradcheck", "numerical_grad", "GradcheckError"]
@@ -92,6 +93,12 @@ def gradcheck(fn, inputs, eps: float = 1e-6, rtol: float = 1e-6, atol: float = 1
     ``|analytic - numeric| <= atol + rtol * |numeric|``; otherwise raises
     ``GradcheckError`` listing the worst entries (or returns False).
     """
+    if not callable(fn):
+        raise TypeError(f"gradcheck(fn, inputs) needs a function first; got {type(fn).__name__}.")
+    if isinstance(inputs, Value) or _is_tensor(inputs):
+        inputs = [inputs]  # one input, as torch.autograd.gradcheck accepts
+    eps = real_number(eps, "gradcheck: eps", 0.0, low_open=True)
+    rtol, atol = real_number(rtol, "gradcheck: rtol", 0.0), real_number(atol, "gradcheck: atol", 0.0)
     inputs = [Value(x) if not (isinstance(x, Value) or _is_tensor(x)) else x for x in inputs]
     if not inputs:
         raise ValueError("gradcheck needs at least one input to differentiate.")

@@ -12,11 +12,12 @@ averaged over the batch, as PyTorch's default ``reduction="mean"``.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
-from .scalar import Value
+from .scalar import Value, _new
 
 __all__ = ["mse", "cross_entropy", "binary_cross_entropy_with_logits"]
 
@@ -28,12 +29,31 @@ def _is_tensor(x) -> bool:
 def _as_list(x, name: str) -> list:
     if isinstance(x, (Value, numbers.Real)):
         return [x]
+    if _is_tensor(x):  # constant targets may come as a tensor; they carry no gradient
+        if x.requires_grad:
+            raise TypeError(f"Scalar-mode {name} cannot be a Tensor that requires grad: gradients "
+                            "cannot flow between tensor mode and scalar mode. Pick one mode.")
+        x = x.numpy()
     if isinstance(x, np.ndarray):
         return list(x.reshape(-1))
     try:
         return list(x)
     except TypeError:
         raise TypeError(f"{name} must be a Value, a number or a list of them; got {type(x).__name__}.")
+
+
+def _layout(x) -> tuple:
+    """The shape of nested lists (or an array), without its size-1 axes; None if ragged."""
+    if _is_tensor(x) or isinstance(x, np.ndarray):
+        shape = tuple(x.shape)
+    elif isinstance(x, (list, tuple)):
+        inner = {_layout(item) for item in x}
+        if len(inner) > 1 or None in inner:
+            return None
+        shape = (len(x),) + (inner.pop() if inner else ())
+    else:
+        shape = ()
+    return tuple(n for n in shape if n != 1)
 
 
 def _check_same_length(pred: list, target: list, loss: str) -> None:
@@ -58,9 +78,16 @@ def _flatten_nested(x) -> list:
 
 def _paired(pred, target, loss: str) -> tuple[list, list]:
     """Predictions and targets as two flat lists of equal, non-zero length."""
-    preds = _flatten_nested(_as_list(pred, "predictions"))
-    targets = _flatten_nested(_as_list(target, "targets"))
+    pred_list, target_list = _as_list(pred, "predictions"), _as_list(target, "targets")
+    preds, targets = _flatten_nested(pred_list), _flatten_nested(target_list)
     _check_same_length(preds, targets, loss)
+    known = (list, tuple, np.ndarray, Value, numbers.Real)  # other iterables: use the list made
+    pred_layout = _layout(pred if isinstance(pred, known) or _is_tensor(pred) else pred_list)
+    target_layout = _layout(target if isinstance(target, known) or _is_tensor(target) else target_list)
+    if pred_layout != target_layout:  # e.g. 2 samples x 2 outputs against 4 targets in a row
+        raise ValueError(f"{loss}: the predictions are laid out as {pred_layout or 'one value'} but "
+                         f"the targets as {target_layout or 'one value'}. Give each prediction its "
+                         "target in the same nesting (one list per sample).")
     return preds, targets
 
 
@@ -128,6 +155,10 @@ def cross_entropy(logits, targets):
         logits, targets = [logits], [targets]
     targets = _as_list(targets, "targets")
     _check_same_length(logits, targets, "cross_entropy")
+    widths = {len(row) for row in logits}
+    if len(widths) > 1:
+        raise ValueError(f"cross_entropy: the samples have different numbers of logits {sorted(widths)}; "
+                         "every sample needs one logit per class.")
     total = 0.0
     for row, t in zip(logits, targets):
         row = list(row)
@@ -139,7 +170,8 @@ def cross_entropy(logits, targets):
 def binary_cross_entropy_with_logits(scores, targets):
     """Two-class cross-entropy from one raw score per sample, targets 0 or 1.
 
-    Uses the stable form max(s, 0) - s*y + log(1 + exp(-|s|)).
+    Uses the stable form max(s, 0) - s*y + log(1 + exp(-|s|)); its derivative toward the
+    score is sigmoid(s) - y (in scalar mode one node per sample with that local derivative).
     """
     if _is_tensor(scores):
         from .functional import bce_with_logits_tensor
@@ -152,8 +184,14 @@ def binary_cross_entropy_with_logits(scores, targets):
         y = float(y)
         if y not in (0.0, 1.0) and not 0.0 < y < 1.0:
             raise ValueError(f"binary cross-entropy targets must lie in [0, 1]; got {y}.")
-        # |s| written with relu so the gradient flows: |s| = relu(s) + relu(-s)
-        abs_s = s.relu() + (-s).relu()
-        term = s.relu() - s * y + ((-abs_s).exp() + 1.0).log()
-        total = term + total
+        total = _bce_node(s, y) + total
     return total * (1.0 / len(scores))
+
+
+def _bce_node(s: Value, y: float) -> Value:
+    """One sample's loss as one node; local derivative sigmoid(s) - y (correct at s = 0 too)."""
+    x = s.data
+    e = math.exp(-abs(x))
+    loss = max(x, 0.0) - x * y + math.log1p(e)
+    sigmoid = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+    return _new(loss, (s,), (sigmoid - y,), "bce")

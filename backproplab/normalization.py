@@ -15,6 +15,8 @@ __all__ = ["LayerNormFn"]
 
 
 class LayerNormFn(Function):
+    saves = (1,)
+
     def forward(self, x, weight, bias, eps=1e-5):
         xp = backend.array_module(x)
         mean = x.mean(axis=-1, keepdims=True)

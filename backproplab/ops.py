@@ -4,11 +4,17 @@ In every ``backward``, ``g`` is d(loss)/d(output), the *upstream* gradient; the
 returned values are d(loss)/d(input) = g times the local derivative.  Inputs that are
 plain numbers get ``None``.  Broadcasting is undone afterwards, once, by
 ``tensor.unbroadcast``, so these rules are written as if no broadcasting happened.
+
+``saves`` names the inputs whose arrays ``backward`` reads (by default all of them) and
+``saves_output`` whether it reads its output: changing those arrays before ``backward()``
+is reported (``inplace.py``).  Ops that can return a view of their input (reshape,
+transpose, slicing) keep the default, because a later op may save that view.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 from . import backend
 from .tensor import Function
@@ -26,6 +32,8 @@ def _broadcast_error(op: str, a, b):
 
 
 class Add(Function):
+    saves = ()
+
     def forward(self, a, b):
         try:
             return a + b
@@ -37,6 +45,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves = ()
+
     def forward(self, a, b):
         try:
             return a - b
@@ -75,6 +85,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    saves = ()
+
     def forward(self, a):
         return -a
 
@@ -83,6 +95,8 @@ class Neg(Function):
 
 
 class Pow(Function):
+    saves_output = True
+
     def forward(self, a, b):
         positive = a > 0
         if self.needs_grad[1] and not (positive if isinstance(positive, bool) else positive.all()):
@@ -110,7 +124,7 @@ class MatMul(Function):
     """a @ b; for matrices, d/da = g @ b.T and d/db = a.T @ g."""
 
     def forward(self, a, b):
-        if a.ndim == 0 or b.ndim == 0:
+        if getattr(a, "ndim", 0) == 0 or getattr(b, "ndim", 0) == 0:
             raise ValueError("@ needs tensors with at least one axis; use * for scalars.")
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if a.shape[-1] != inner_b:
@@ -149,6 +163,9 @@ class MatMul(Function):
 
 
 class Exp(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a):
         self.out = backend.array_module(a).exp(a)
         return self.out
@@ -170,6 +187,9 @@ class Log(Function):
 
 
 class Tanh(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a):
         self.out = backend.array_module(a).tanh(a)
         return self.out
@@ -179,16 +199,32 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a):
-        # 1/(1+e^-a) written with tanh: the same function, and no overflow for large |a|
-        self.out = 0.5 * (1 + backend.array_module(a).tanh(0.5 * a))
+        self.out = stable_sigmoid(a)
         return self.out
 
     def backward(self, g):
         return (g * self.out * (1 - self.out),)
 
 
+def stable_sigmoid(a):
+    """1/(1 + e^-a) for a >= 0 and e^a/(1 + e^a) for a < 0, in the array's own dtype.
+
+    e^-|a| never overflows, and far left the result keeps its digits (sigmoid(-20) is
+    2.06e-9, where 1/(1 + e^20) in float32 or 0.5(1 + tanh(a/2)) would round to 0).
+    """
+    xp = backend.array_module(a)
+    e = xp.exp(-xp.abs(a))
+    r = 1 / (1 + e)
+    return xp.where(a >= 0, r, e * r)
+
+
 class ReLU(Function):
+    saves = ()
+
     def forward(self, a):
         self.mask = a > 0
         return a * self.mask
@@ -198,6 +234,8 @@ class ReLU(Function):
 
 
 class Abs(Function):
+    saves = ()
+
     def forward(self, a):
         self.sign = backend.array_module(a).sign(a)
         return a * self.sign
@@ -207,6 +245,8 @@ class Abs(Function):
 
 
 class Clip(Function):
+    saves = ()
+
     def forward(self, a, low=None, high=None):
         xp = backend.array_module(a)
         self.mask = xp.ones(a.shape, dtype=bool)
@@ -229,8 +269,10 @@ class Clip(Function):
 def _axes(axis, ndim: int) -> tuple:
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
     for ax in axes:
+        if isinstance(ax, bool) or not isinstance(ax, numbers.Integral):
+            raise TypeError(f"axis must be a whole number or a tuple of them, got {axis!r}.")
         if not -ndim <= ax < max(ndim, 1):
             raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} axes.")
     return tuple(sorted(ax % ndim for ax in axes)) if ndim else ()
@@ -242,6 +284,8 @@ def _expand_back(g, axes: tuple, keepdims: bool):
 
 
 class Sum(Function):
+    saves = ()
+
     def forward(self, a, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = a.shape, _axes(axis, a.ndim), keepdims
         return a.sum(axis=self.axes, keepdims=keepdims)
@@ -252,6 +296,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    saves = ()
+
     def forward(self, a, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = a.shape, _axes(axis, a.ndim), keepdims
         self.count = 1
@@ -268,6 +314,8 @@ class Mean(Function):
 
 
 class Max(Function):
+    saves = ()
+
     def forward(self, a, axis=None, keepdims=False):
         self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
         out = a.max(axis=self.axes, keepdims=True)
@@ -289,9 +337,10 @@ class Reshape(Function):
         self.shape = a.shape
         try:
             return a.reshape(shape)
-        except ValueError:
+        except (ValueError, TypeError):
             raise ValueError(f"Cannot reshape a tensor of shape {tuple(a.shape)} ({a.size} "
-                             f"elements) into {shape}.") from None
+                             f"elements) into {shape}: sizes must be whole numbers whose product "
+                             "is the number of elements (one may be -1).") from None
 
     def backward(self, g):
         return (g.reshape(self.shape),)
@@ -339,6 +388,8 @@ class GetItem(Function):
 
 
 class ToDevice(Function):
+    saves = ()
+
     def forward(self, a, device):
         self.source = backend.device_of(a)
         return backend.to_device(a, device)

@@ -20,6 +20,7 @@ outside the adaptive step ("decoupled"), so every weight decays at the same rate
 from __future__ import annotations
 
 import math
+import numbers
 
 __all__ = [
     "Optimizer", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW",
@@ -36,27 +37,58 @@ def _squared_norm(g) -> float:
     return float((g * g).sum()) if hasattr(g, "sum") else float(g * g)
 
 
+def _parameter_list(params, owner: str) -> list:
+    """``params`` as a list of distinct Values / leaf Tensors, or an error that says what to pass."""
+    if hasattr(params, "named_parameters"):  # a Module
+        raise TypeError(f"{owner} got a model ({type(params).__name__}); pass its parameters: "
+                        f"{owner}(model.parameters(), lr=...).")
+    if callable(params):
+        raise TypeError(f"{owner} got a function; call it: {owner}(model.parameters(), lr=...).")
+    if hasattr(params, "grad") and hasattr(params, "data"):  # one Value or Tensor
+        raise TypeError(f"{owner} needs a list of parameters; got one {type(params).__name__}. "
+                        f"Wrap it in a list: {owner}([w], lr=...).")
+    try:
+        params = list(params) if not isinstance(params, (str, bytes, dict)) else None
+    except TypeError:
+        params = None
+    if params is None:
+        raise TypeError(f"{owner} needs a list of parameters, such as model.parameters().")
+    seen = {}
+    for i, p in enumerate(params):
+        if isinstance(p, dict):
+            raise TypeError(f"{owner}: parameter groups (dicts) are not supported; every parameter "
+                            "shares one learning rate. Make one optimizer per group instead.")
+        if hasattr(p, "named_parameters"):
+            raise TypeError(f"{owner}: item {i} is a model ({type(p).__name__}), not a parameter; "
+                            "pass model.parameters() (add the lists of several models together).")
+        if not (hasattr(p, "data") and hasattr(p, "grad")):
+            raise TypeError(f"{owner} updates Values or Tensors; got {type(p).__name__} (item {i}).")
+        if getattr(p, "_is_tensor", False):
+            if not p.requires_grad:
+                raise ValueError(f"A parameter (item {i}, shape {p.shape}) has requires_grad=False, so "
+                                 "it never gets a gradient. Create it with requires_grad=True.")
+            if not p.is_leaf:
+                raise ValueError(f"{owner} can't optimize a non-leaf tensor: item {i} was computed "
+                                 "from other tensors, so it never gets a .grad. Optimize the tensors "
+                                 "it was computed from, or make it a leaf: x.detach().requires_grad_().")
+        if id(p) in seen:
+            raise ValueError(f"{owner}: item {i} is the same parameter as item {seen[id(p)]}; it would "
+                             "be updated twice per step. Pass each parameter once (model.parameters() "
+                             "lists a shared weight once).")
+        seen[id(p)] = i
+    if not params:
+        raise ValueError(f"{owner} got no parameters. Pass model.parameters() "
+                         "(and check the model has weights).")
+    return params
+
+
 class Optimizer:
     """Base class: holds the parameters, their state and the learning rate."""
 
     def __init__(self, params, lr: float, weight_decay: float = 0.0):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(
-                f"{type(self).__name__} got no parameters. Pass model.parameters() "
-                "(and check the model has weights)."
-            )
-        for p in self.params:
-            if not (hasattr(p, "data") and hasattr(p, "grad")):
-                raise TypeError(
-                    f"{type(self).__name__} updates Values or Tensors; got {type(p).__name__}."
-                )
-            if getattr(p, "_is_tensor", False) and not p.requires_grad:
-                raise ValueError("A parameter has requires_grad=False, so it never gets a gradient.")
-        _check_non_negative("learning rate", lr)
-        _check_non_negative("weight_decay", weight_decay)
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
+        self.params = _parameter_list(params, type(self).__name__)
+        self.lr = _check_non_negative("learning rate", lr)
+        self.weight_decay = _check_non_negative("weight_decay", weight_decay)
         self.state: dict = {p: {} for p in self.params}
 
     def zero_grad(self) -> None:
@@ -78,16 +110,39 @@ class Optimizer:
         return g + self.weight_decay * w if self.weight_decay else g
 
 
-def _check_non_negative(name: str, value) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+def _check_number(name: str, value) -> float:
+    """``value`` as a finite float (NumPy scalars welcome), or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}.")
+    return value
+
+
+def _check_non_negative(name: str, value) -> float:
+    value = _check_number(name, value)
     if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}. A negative rate would climb the loss.")
+        raise ValueError(f"{name} must be >= 0, got {value}. A negative rate would climb the loss."
+                         if "rate" in name else f"{name} must be >= 0, got {value}.")
+    return value
 
 
-def _check_fraction(name: str, value: float) -> None:
+def _check_fraction(name: str, value) -> float:
+    value = _check_number(name, value)
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {value}.")
+    return value
+
+
+def _check_betas(betas) -> tuple:
+    try:
+        pair = tuple(betas)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}.")
+    return _check_fraction("betas[0]", pair[0]), _check_fraction("betas[1]", pair[1])
 
 
 class SGD(Optimizer):
@@ -100,7 +155,7 @@ class SGD(Optimizer):
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        _check_fraction("momentum", momentum)
+        momentum, dampening = _check_fraction("momentum", momentum), _check_number("dampening", dampening)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0.")
         self.momentum, self.dampening, self.nesterov = momentum, dampening, nesterov
@@ -124,7 +179,7 @@ class AdaGrad(Optimizer):
     def __init__(self, params, lr: float = 0.01, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, eps: float = 1e-10):
         super().__init__(params, lr, weight_decay)
-        self.lr_decay, self.eps = lr_decay, eps
+        self.lr_decay, self.eps = _check_non_negative("lr_decay", lr_decay), _check_non_negative("eps", eps)
 
     def _update(self, w, g, state):
         state["step"] = t = state.get("step", 0) + 1
@@ -144,9 +199,8 @@ class RMSProp(Optimizer):
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
         super().__init__(params, lr, weight_decay)
-        _check_fraction("alpha", alpha)
-        _check_fraction("momentum", momentum)
-        self.alpha, self.eps, self.momentum, self.centered = alpha, eps, momentum, centered
+        self.alpha, self.eps = _check_fraction("alpha", alpha), _check_non_negative("eps", eps)
+        self.momentum, self.centered = _check_fraction("momentum", momentum), centered
 
     def _update(self, w, g, state):
         state["step"] = state.get("step", 0) + 1
@@ -176,9 +230,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        _check_fraction("betas[0]", betas[0])
-        _check_fraction("betas[1]", betas[1])
-        self.betas, self.eps = tuple(betas), eps
+        self.betas, self.eps = _check_betas(betas), _check_non_negative("eps", eps)
 
     def _decoupled_decay(self, w):
         return w
@@ -213,13 +265,25 @@ class AdamW(Adam):
 # ---------------------------------------------------------------- schedules
 
 
+def _check_optimizer(optimizer, schedule: str) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{schedule} changes an optimizer's learning rate; got "
+                        f"{type(optimizer).__name__}. Pass the optimizer, e.g. {schedule}(opt, ...).")
+
+
+def _check_steps(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+    return int(value)
+
+
 class StepLR:
     """Multiply the learning rate by ``gamma`` every ``step_size`` calls of ``step()``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        if step_size < 1:
-            raise ValueError(f"step_size must be >= 1, got {step_size}.")
-        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
+        _check_optimizer(optimizer, "StepLR")
+        self.step_size = _check_steps("step_size", step_size)
+        self.optimizer, self.gamma = optimizer, _check_non_negative("gamma", gamma)
         self.base_lr, self.epoch = optimizer.lr, 0
 
     def step(self) -> float:
@@ -233,9 +297,9 @@ class CosineAnnealingLR:
     """Lower the learning rate along half a cosine, from its start to ``eta_min`` in ``T_max`` steps."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
-        if T_max < 1:
-            raise ValueError(f"T_max must be >= 1, got {T_max}.")
-        self.optimizer, self.T_max, self.eta_min = optimizer, T_max, eta_min
+        _check_optimizer(optimizer, "CosineAnnealingLR")
+        self.T_max = _check_steps("T_max", T_max)
+        self.optimizer, self.eta_min = optimizer, _check_non_negative("eta_min", eta_min)
         self.base_lr, self.epoch = optimizer.lr, 0
 
     def step(self) -> float:
@@ -253,6 +317,10 @@ def clip_grad_norm(params, max_norm: float) -> float:
     keeps the direction of the step and only limits its length: the usual cure for
     exploding gradients in RNNs.
     """
+    max_norm = _check_non_negative("max_norm", max_norm)
+    if hasattr(params, "named_parameters") or hasattr(params, "grad"):
+        raise TypeError("clip_grad_norm needs a list of parameters: clip_grad_norm(model.parameters(), "
+                        "max_norm).")
     params = [p for p in params if p.grad is not None]
     total = math.sqrt(sum(_squared_norm(p.grad) for p in params))
     if not math.isfinite(total):

@@ -28,6 +28,11 @@ __all__ = ["Value", "weighted_sum"]
 
 def _check_number(x, what: str) -> float:
     """Turn ``x`` into a float, or explain why it cannot be one."""
+    if getattr(x, "_is_tensor", False):
+        raise TypeError(
+            f"{what} is a bp.Tensor: gradients cannot flow between scalar mode (bp.Value) and "
+            "tensor mode (bp.Tensor). Pick one mode: build everything from Values, or from Tensors."
+        )
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(
             f"{what} must be a real number, got {type(x).__name__} {x!r}. "
@@ -116,8 +121,11 @@ class Value:
                 f"({x}) ** {k}: a negative base with a non-integer exponent is not a real number."
             )
         # d(x^k)/dx = k * x^(k-1); at x = 0 with 0 < k < 1 the slope is infinite
-        local = k * x ** (k - 1) if not (x == 0.0 and k < 1) else (0.0 if k == 0 else math.inf)
-        return _new(x**k, (self,), (local,), f"**{k:g}")
+        try:
+            local = k * x ** (k - 1) if not (x == 0.0 and k < 1) else (0.0 if k == 0 else math.inf)
+            return _new(x**k, (self,), (local,), f"**{k:g}")
+        except OverflowError:
+            raise _too_large(f"{x!r} ** {k!r}") from None
 
     def __rpow__(self, base):
         return _power_value_exponent(_as_value(base), self)
@@ -144,10 +152,7 @@ class Value:
         try:
             e = math.exp(self.data)
         except OverflowError:
-            raise OverflowError(
-                f"exp({self.data:g}) is too large for a float. Such large inputs usually "
-                "mean the training diverged: try a smaller learning rate."
-            ) from None
+            raise _too_large(f"exp({self.data:g})") from None
         return _new(e, (self,), (e,), "exp")
 
     def log(self):
@@ -290,5 +295,15 @@ def _power_value_exponent(base: Value, exponent: Value) -> Value:
             f"{b!r} ** Value: a Value exponent needs a positive base, because the gradient "
             "toward the exponent is b**e * log(b). Use a number exponent for other bases."
         )
-    out = b**e
-    return _new(out, (base, exponent), (e * b ** (e - 1), out * math.log(b)), "**")
+    try:
+        out = b**e
+        return _new(out, (base, exponent), (e * b ** (e - 1), out * math.log(b)), "**")
+    except OverflowError:
+        raise _too_large(f"{b!r} ** {e!r}") from None
+
+
+def _too_large(expression: str) -> OverflowError:
+    return OverflowError(
+        f"{expression} is too large for a float (the largest is about 1.8e308). Such numbers "
+        "usually mean the training diverged: try a smaller learning rate or rescale the inputs."
+    )

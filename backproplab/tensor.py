@@ -19,13 +19,13 @@ data (labels, masks) keep their type.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from . import backend
 from .autograd import run_backward
 from .grad_mode import _state as _grad_state
+from .inplace import check_saved, release_saved, snapshot
+from .protocols import PythonProtocols
 
 __all__ = ["Tensor", "Function", "unbroadcast"]
 
@@ -55,7 +55,14 @@ class Function:
     ``forward(*arrays, **options)`` returns the output array and may save arrays on
     ``self``.  ``backward(grad)`` returns one gradient per input (``None`` where none is
     needed).  ``self.needs_grad[i]`` tells whether input i wants a gradient.
+
+    ``saves`` lists the inputs whose arrays ``backward`` reads (``None``: every tensor
+    input) and ``saves_output`` whether it reads the output; changing those between the
+    forward pass and ``backward()`` is an error (see ``inplace.py``).
     """
+
+    saves = None
+    saves_output = False
 
     @classmethod
     def apply(cls, *inputs, **options) -> "Tensor":
@@ -77,6 +84,13 @@ class Function:
                                       **options))
         if _grad_state["grad"] and True in needs:
             fn.inputs = inputs
+            saves = fn.saves
+            if saves != ():  # mark the data backward reads as pending (see inplace.py)
+                for i in range(len(inputs)) if saves is None else saves:
+                    if isinstance(inputs[i], Tensor):
+                        inputs[i]._shadow = True
+            if fn.saves_output:
+                out._shadow = True
             out.requires_grad = True
             out._ctx = fn
             out._parents = tuple(x for x, need in zip(inputs, needs) if need)
@@ -99,36 +113,21 @@ class Function:
 class _Freed(Function):
     """Stands in for an op whose saved arrays an earlier backward pass freed."""
 
+    saves = ()
+
 
 _FREED = _Freed()
 
 
-def _as_array(data, dtype, device):
-    """Turn ``data`` into an array of the requested dtype on the requested device."""
-    if isinstance(data, Tensor):
-        data = data._data
-    source_device = backend.device_of(data)
-    if device is None:
-        device = source_device
-    if dtype is None:
-        kind = np.asarray(data).dtype.kind if source_device == "cpu" else data.dtype.kind
-        if kind not in "biu":  # floats (and anything to be converted) default to float32
-            dtype = np.float32
-    try:
-        array = backend.to_device(data, device, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"Cannot make a Tensor from {type(data).__name__}: {exc}. Tensor data must "
-                        "be numeric: pass numbers, nested lists of numbers or an array.") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"Tensor data must be numeric, got dtype {array.dtype}.")
-    return array
+class Tensor(PythonProtocols):
+    """An array that remembers how it was computed, so gradients can flow back.
 
-
-class Tensor:
-    """An array that remembers how it was computed, so gradients can flow back."""
+    How it acts as a Python number or sequence (``bool``, ``float``, ``len``, ``for``) is in
+    ``protocols.py``.
+    """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "_ctx", "_parents", "_hooks",
-                 "_pass_grad", "_retain")
+                 "_pass_grad", "_retain", "_shadow")
     _is_tensor = True
     __array_ufunc__ = None  # ``ndarray + Tensor`` falls back to Tensor.__radd__
     __hash__ = object.__hash__  # identity, even though == compares elementwise
@@ -144,6 +143,7 @@ class Tensor:
         self._hooks = None
         self._pass_grad = None
         self._retain = False
+        self._shadow = None  # see inplace.py
         if requires_grad:
             self.requires_grad_(True)
 
@@ -162,6 +162,7 @@ class Tensor:
         t._hooks = None
         t._pass_grad = None
         t._retain = False
+        t._shadow = None
         return t
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
@@ -179,6 +180,8 @@ class Tensor:
     @property
     def data(self):
         """The array held (NumPy on the CPU, CuPy on the GPU)."""
+        if self._shadow is True:  # a graph still needs this data: keep a copy to check against
+            snapshot(self, replaced=False)
         return self._data
 
     @data.setter
@@ -193,6 +196,8 @@ class Tensor:
         if tuple(value.shape) != self.shape:
             raise ValueError(f"New data has shape {tuple(value.shape)}, the tensor has {self.shape}; "
                              "assigned data must keep the shape.")
+        if self._shadow is True:  # a graph still needs the old data: keep it to check against
+            snapshot(self, replaced=True)
         self._data = value.astype(self._data.dtype, copy=False)
 
     shape = property(lambda self: tuple(self._data.shape), doc="The tensor's shape (a tuple).")
@@ -204,16 +209,13 @@ class Tensor:
     xp = property(lambda self: backend.array_module(self._data),
                   doc="The array module (numpy or cupy) of this tensor's device.")
 
-    def __len__(self):
-        return len(self._data)
-
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array (copied from the GPU if needed)."""
-        return backend.to_host(self._data)
+        return backend.to_host(self.data)
 
     def tolist(self):
         """The values as (nested) Python lists."""
-        return self.numpy().tolist()
+        return backend.to_host(self._data).tolist()
 
     def item(self) -> float:
         """The single value of a one-element tensor, as a Python number."""
@@ -235,6 +237,8 @@ class Tensor:
 
     def _move_to(self, device: str) -> None:
         """Move this leaf's data (and grad) to ``device`` in place (used by Module.to)."""
+        if self._shadow is True:
+            snapshot(self, replaced=True)
         self._data = backend.to_device(self._data, device)
         if self.grad is not None:
             self.grad = backend.to_device(self.grad, device)
@@ -297,6 +301,8 @@ class Tensor:
     # The node protocol of backproplab.autograd.
     def _chain(self, upstream):
         fn = self._ctx
+        if fn.saves != () or fn.saves_output:
+            check_saved(fn, self)
         grads = fn.backward(upstream)
         out = []
         for x, need, g in zip(fn.inputs, fn.needs_grad, grads):
@@ -328,9 +334,11 @@ class Tensor:
 
     def _free(self):
         if self._ctx is not None:
+            fn = self._ctx
+            if fn.saves != () or fn.saves_output:
+                release_saved(fn, self)
             self._ctx = _FREED
             self._parents = ()
-
 
     # ------------------------------------------------------------------ operators
     # Each is one line: the op's forward and backward live in ops.py.
@@ -386,6 +394,14 @@ class Tensor:
         """Indices of the maxima (an integer tensor, not differentiable)."""
         return Tensor._wrap(self._data.argmax(axis=axis))
 
+    def any(self, axis=None) -> "Tensor":
+        """Whether any element (along ``axis``) is true / non-zero: a boolean tensor."""
+        return Tensor._wrap(self._data.any(axis=axis))
+
+    def all(self, axis=None) -> "Tensor":
+        """Whether every element (along ``axis``) is true / non-zero: a boolean tensor."""
+        return Tensor._wrap(self._data.all(axis=axis))
+
     def reshape(self, *shape):
         """The same elements in a new shape (``-1`` infers one size)."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -404,7 +420,7 @@ class Tensor:
     # ------------------------------------------------------------------ display
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), precision=4, separator=", ", threshold=20,
+        body = np.array2string(backend.to_host(self._data), precision=4, separator=", ", threshold=20,
                                prefix="Tensor(")
         extras = []
         if self.dtype != np.float32:
@@ -423,32 +439,9 @@ _FREED_MESSAGE = ("This graph was already freed by an earlier backward(). Call "
                   "or recompute the forward pass.")
 
 
-def _raw(x):
-    """The array or number inside ``x``, for non-differentiable comparisons."""
-    return x._data if isinstance(x, Tensor) else x
-
-
-def _index(index, like: Tensor):
-    """Tensors inside an index become arrays on the indexed tensor's device."""
-    if isinstance(index, tuple):
-        return tuple(_index(i, like) for i in index)
-    if isinstance(index, Tensor):
-        index = index._data
-    if isinstance(index, list) or hasattr(index, "shape"):
-        return backend.to_device(index, like.device)
-    return index
-
-
-def _operand(x, like: Tensor):
-    """Python numbers stay numbers; arrays and lists become Tensors of ``like``'s dtype."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)):
-        return x.item() if isinstance(x, np.generic) else x
-    if isinstance(x, (bool, np.bool_)):
-        return float(x)
-    dtype = like.dtype if like.dtype.kind == "f" else None
-    return Tensor(x, dtype=dtype, device=backend.device_of(x) if hasattr(x, "shape") else "cpu")
-
-
-from . import functional, ops  # noqa: E402  (the ops need Tensor and Function above)
+# These modules need Tensor and Function above.
+from . import functional, ops  # noqa: E402
+from .convert import as_array as _as_array  # noqa: E402
+from .convert import device_index as _index  # noqa: E402
+from .convert import operand as _operand  # noqa: E402
+from .convert import raw as _raw  # noqa: E402

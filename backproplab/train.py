@@ -61,13 +61,25 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
     """
     if on_divergence not in ("stop", "raise"):
         raise ValueError("on_divergence must be 'stop' or 'raise'.")
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}.")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
+    _check_arguments(model, loss_fn, optimizer, loader, metric)
+    if val_data is not None and (not isinstance(val_data, (tuple, list)) or len(val_data) != 2):
+        raise TypeError("val_data must be a pair (X_val, y_val).")
+    for what, columns in (("training data", getattr(loader, "columns", None)),
+                          ("validation data", val_data)):
+        problem = _non_finite(columns, what)
+        if problem:  # before training: NaN inputs would otherwise look like a diverging run
+            raise ValueError(problem)
     metric_fn = _default_metric(loss_fn) if metric == "auto" else metric
     scalar_mode = is_scalar_model(model)
     history = History(metric_name=getattr(metric_fn, "__name__", "metric"))
     tracker = UpdateRatioTracker(model) if record_updates else None
-    bar = progress_bar(epochs * len(loader), "training", enabled=progress)
+    batches = len(loader) if hasattr(loader, "__len__") else None
+    if batches == 0:
+        raise ValueError("The loader has no batches: the data set is empty, or drop_last=True with "
+                         "fewer samples than batch_size.")
+    bar = progress_bar(epochs * batches if batches else None, "training", enabled=progress)
     step = 0
     try:
         for epoch in range(1, epochs + 1):
@@ -79,10 +91,12 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
                 loss = loss_fn(preds, yb)
                 value = float(loss.data) if not isinstance(loss, Tensor) else loss.item()
                 if not math.isfinite(value):
-                    message = (f"The loss became {value} at epoch {epoch}, step {step}. The updates "
-                               f"are too large: try a smaller learning rate (now {optimizer.lr:g}).")
+                    bad_data = _non_finite((xb, yb), f"batch of epoch {epoch}, step {step}")
+                    message = bad_data or (
+                        f"The loss became {value} at epoch {epoch}, step {step}. The updates are too "
+                        f"large: try a smaller learning rate (now {optimizer.lr:g}).")
                     if on_divergence == "raise":
-                        raise FloatingPointError(message)
+                        raise (ValueError if bad_data else FloatingPointError)(message)
                     history.stopped = message
                     print(message)
                     return history
@@ -104,6 +118,9 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
                     metric_total += metric_fn(preds, yb) * n
                 bar.update()
                 bar.set_postfix_str(f"epoch {epoch} loss {value:.4f}")
+            if seen == 0:
+                raise ValueError(f"The loader gave no batches in epoch {epoch} (a generator is used up "
+                                 "after one pass; use bp.data.DataLoader, which starts again each epoch).")
             history.loss.append(total / seen)
             if metric_fn:
                 history.metric.append(metric_total / seen)
@@ -116,6 +133,49 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
         if tracker:
             history.update_ratios = tracker.history
     return history
+
+
+def _check_arguments(model, loss_fn, optimizer, loader, metric) -> None:
+    if not hasattr(model, "parameters"):
+        raise TypeError(f"fit trains a bp.nn.Module; got {type(model).__name__} as the model.")
+    if not model.parameters():
+        raise ValueError(f"The model ({type(model).__name__}) has no parameters to train.")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function such as bp.losses.cross_entropy; got {loss_fn!r}.")
+    if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
+        raise TypeError(f"optimizer must be an optimizer such as bp.optim.Adam(model.parameters()); "
+                        f"got {type(optimizer).__name__}. (Argument order: fit(model, loss_fn, "
+                        "optimizer, loader).)")
+    if not hasattr(loader, "__iter__") or (isinstance(loader, tuple) and loader
+                                           and all(hasattr(c, "shape") for c in loader)):
+        raise TypeError(f"loader must give batches: wrap the data in bp.data.DataLoader((X, y), "
+                        f"batch_size=...); got {type(loader).__name__}.")
+    if metric not in ("auto", None) and not callable(metric):
+        raise TypeError(f"metric must be 'auto', None or a function; got {metric!r}.")
+
+
+def _non_finite(data, what: str, top: bool = True) -> str | None:
+    """A sentence naming the rows of ``data`` (arrays, tensors or tuples of them) with NaN or inf."""
+    if data is None:
+        return None
+    if isinstance(data, (tuple, list)) and not (data and isinstance(data[0], (int, float))):
+        for i, part in enumerate(data):
+            name = ("inputs" if i == 0 else "targets") if top and len(data) == 2 else f"part {i}"
+            problem = _non_finite(part, f"{what} ({name})", top=False)
+            if problem:
+                return problem
+        return None
+    array = data.numpy() if isinstance(data, Tensor) else data
+    if not hasattr(array, "dtype") or array.dtype.kind != "f" or not array.size:
+        return None
+    finite = np.isfinite(array)
+    if bool(finite.all()):
+        return None
+    rows = np.flatnonzero(~finite.reshape(len(array), -1).all(axis=1)) if array.ndim else np.array([0])
+    shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+    return (f"Found NaN or inf in the {what}, rows {shown}. That is a problem with the data, not with "
+            "the learning rate: remove or repair those rows first, e.g. "
+            "keep = np.isfinite(X).reshape(len(X), -1).all(axis=1); X, y = X[keep], y[keep].")
 
 
 def _evaluate(model, loss_fn, metric_fn, val_data, scalar_mode, history):

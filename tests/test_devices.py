@@ -12,7 +12,7 @@ from backproplab._guard import GuardArray, HostDeviceMixError
 
 PACKAGE = Path(bp.__file__).parent
 # Modules whose code touches tensor data: they must take their array module from the data.
-DEVICE_AGNOSTIC = ["ops.py", "functional.py", "optim.py", "nn/layers.py"]
+DEVICE_AGNOSTIC = ["ops.py", "functional.py", "optim.py", "inplace.py", "nn/layers.py", "nn/containers.py"]
 
 _needs_gpu = pytest.mark.skipif(not backend.gpu_available() or backend._cupy is None,
                                 reason=f"no usable GPU: {backend.gpu_status()[1]}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
+from .._checks import whole_number
 from ..random import rng_for
 from ..tensor import Tensor
 from .conv_layers import LayerNorm
@@ -27,6 +28,8 @@ class MultiHeadSelfAttention(Module):
 
     def __init__(self, d_model: int, n_heads: int, causal: bool = True, seed: int | None = None,
                  dtype="float32", device: str = "cpu"):
+        d_model = whole_number(d_model, "MultiHeadSelfAttention: d_model")
+        n_heads = whole_number(n_heads, "MultiHeadSelfAttention: n_heads")
         if d_model % n_heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads}).")
         rng = rng_for(seed)
@@ -57,6 +60,7 @@ class TransformerBlock(Module):
 
     def __init__(self, d_model: int, n_heads: int, mlp_ratio: int = 4, seed: int | None = None,
                  dtype="float32", device: str = "cpu"):
+        mlp_ratio = whole_number(mlp_ratio, "TransformerBlock: mlp_ratio")
         rng = rng_for(seed)
         seeds = [int(s) for s in rng.integers(2**31, size=3)]
         self.ln1 = LayerNorm(d_model, dtype=dtype, device=device)
@@ -80,6 +84,9 @@ class TransformerLM(Module):
 
     def __init__(self, vocab_size: int, context: int, d_model: int = 64, n_heads: int = 4,
                  n_layers: int = 2, seed: int | None = None, dtype="float32", device: str = "cpu"):
+        vocab_size = whole_number(vocab_size, "TransformerLM: vocab_size")
+        context = whole_number(context, "TransformerLM: context")
+        n_layers = whole_number(n_layers, "TransformerLM: n_layers", minimum=0)
         rng = rng_for(seed)
         seeds = [int(s) for s in rng.integers(2**31, size=n_layers + 3)]
         self.context, self.vocab_size = context, vocab_size

@@ -7,6 +7,7 @@ Shapes follow ``torch.nn``: images are (batch, channels, height, width) and
 from __future__ import annotations
 
 from .. import conv
+from .._checks import real_number, whole_number
 from ..functional import concatenate
 from ..normalization import LayerNormFn
 from ..random import rng_for
@@ -18,12 +19,14 @@ from .module import Module
 __all__ = ["Conv2d", "Conv1d", "MaxPool2d", "MaxPool1d", "AvgPool2d", "Flatten", "LayerNorm"]
 
 
-def _pair_to_int(value, name: str) -> int:
+def _pair_to_int(value, name: str, minimum: int = 1) -> int:
+    """One whole number for both axes (a pair must repeat it: (3, 3))."""
     if isinstance(value, (tuple, list)):
-        if len(set(value)) != 1:
-            raise ValueError(f"{name} must be the same along both axes here, got {value}.")
+        if len(value) != 2 or len(set(value)) != 1:
+            raise ValueError(f"{name} must be one number, or the same number for both axes (3, 3); "
+                             f"got {value}.")
         value = value[0]
-    return int(value)
+    return whole_number(value, name, minimum)
 
 
 class Conv2d(Module):
@@ -32,10 +35,11 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  bias: bool = True, init: str = "pytorch", activation: str | None = None,
                  seed: int | None = None, dtype="float32", device: str = "cpu"):
-        k = _pair_to_int(kernel_size, "kernel_size")
-        self.stride, self.padding = _pair_to_int(stride, "stride"), _pair_to_int(padding, "padding")
-        if min(in_channels, out_channels, k, self.stride) < 1 or self.padding < 0:
-            raise ValueError("Conv2d needs positive channels, kernel size and stride, and padding >= 0.")
+        in_channels = whole_number(in_channels, "Conv2d: in_channels")
+        out_channels = whole_number(out_channels, "Conv2d: out_channels")
+        k = _pair_to_int(kernel_size, "Conv2d: kernel_size")
+        self.stride = _pair_to_int(stride, "Conv2d: stride")
+        self.padding = _pair_to_int(padding, "Conv2d: padding", minimum=0)
         fan_in, fan_out = in_channels * k * k, out_channels * k * k
         w, b = init_weights(fan_in, fan_out, resolve_init(init, activation), rng_for(seed),
                             weight_shape=(out_channels, in_channels, k, k), n_bias=out_channels)
@@ -64,9 +68,11 @@ class Conv1d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  padding: int = 0, bias: bool = True, init: str = "pytorch", activation: str | None = None,
                  seed: int | None = None, dtype="float32", device: str = "cpu"):
-        if min(in_channels, out_channels, kernel_size, stride) < 1 or padding < 0:
-            raise ValueError("Conv1d needs positive channels, kernel size and stride, and padding >= 0.")
-        self.stride, self.padding = int(stride), int(padding)
+        in_channels = whole_number(in_channels, "Conv1d: in_channels")
+        out_channels = whole_number(out_channels, "Conv1d: out_channels")
+        kernel_size = whole_number(kernel_size, "Conv1d: kernel_size")
+        self.stride = whole_number(stride, "Conv1d: stride")
+        self.padding = whole_number(padding, "Conv1d: padding", minimum=0)
         fan_in, fan_out = in_channels * kernel_size, out_channels * kernel_size
         w, b = init_weights(fan_in, fan_out, resolve_init(init, activation), rng_for(seed),
                             weight_shape=(out_channels, in_channels, kernel_size), n_bias=out_channels)
@@ -95,7 +101,7 @@ class MaxPool1d(Module):
     """The maximum of each window of ``kernel_size`` along the length (stride = kernel_size)."""
 
     def __init__(self, kernel_size: int):
-        self.kernel = int(kernel_size)
+        self.kernel = whole_number(kernel_size, "MaxPool1d: kernel_size")
 
     def forward(self, x):
         n, c, length = x.shape
@@ -109,8 +115,8 @@ class MaxPool2d(Module):
     """The maximum of each kernel_size x kernel_size window (stride = kernel_size unless told)."""
 
     def __init__(self, kernel_size, stride=None):
-        self.kernel = _pair_to_int(kernel_size, "kernel_size")
-        self.stride = _pair_to_int(stride, "stride") if stride is not None else self.kernel
+        self.kernel = _pair_to_int(kernel_size, "MaxPool2d: kernel_size")
+        self.stride = _pair_to_int(stride, "MaxPool2d: stride") if stride is not None else self.kernel
 
     def forward(self, x):
         return conv.MaxPool2d.apply(x, kernel=self.kernel, stride=self.stride)
@@ -120,8 +126,8 @@ class AvgPool2d(Module):
     """The mean of each kernel_size x kernel_size window (stride = kernel_size unless told)."""
 
     def __init__(self, kernel_size, stride=None):
-        self.kernel = _pair_to_int(kernel_size, "kernel_size")
-        self.stride = _pair_to_int(stride, "stride") if stride is not None else self.kernel
+        self.kernel = _pair_to_int(kernel_size, "AvgPool2d: kernel_size")
+        self.stride = _pair_to_int(stride, "AvgPool2d: stride") if stride is not None else self.kernel
 
     def forward(self, x):
         return conv.AvgPool2d.apply(x, kernel=self.kernel, stride=self.stride)
@@ -138,7 +144,8 @@ class LayerNorm(Module):
     """Normalise the last axis to mean 0, variance 1, then scale by ``weight``, shift by ``bias``."""
 
     def __init__(self, normalized_shape: int, eps: float = 1e-5, dtype="float32", device: str = "cpu"):
-        self.eps = eps
+        normalized_shape = whole_number(normalized_shape, "LayerNorm: normalized_shape")
+        self.eps = real_number(eps, "LayerNorm: eps", 0.0, low_open=True)
         self.weight = Tensor([1.0] * normalized_shape, dtype=dtype, device=device, requires_grad=True)
         self.bias = Tensor([0.0] * normalized_shape, dtype=dtype, device=device, requires_grad=True)
 

@@ -7,6 +7,7 @@ in_features) and ``Linear.bias`` (out_features,), so ``y = x @ weight.T + bias``
 from __future__ import annotations
 
 from .. import backend
+from .._checks import choice, real_number, whole_number
 from ..functional import gelu, linear
 from ..random import rng_for
 from ..tensor import Tensor
@@ -40,8 +41,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init: str = "pytorch", activation: str | None = None, seed: int | None = None,
                  dtype="float32", device: str = "cpu"):
-        if in_features < 1 or out_features < 1:
-            raise ValueError(f"Linear needs positive sizes, got {in_features} -> {out_features}.")
+        in_features = whole_number(in_features, "Linear: in_features")
+        out_features = whole_number(out_features, "Linear: out_features")
         w, b = init_weights(in_features, out_features, resolve_init(init, activation), rng_for(seed))
         self.weight = Tensor(w, dtype=dtype, device=device, requires_grad=True)
         self.bias = Tensor(b, dtype=dtype, device=device, requires_grad=True) if bias else None
@@ -82,7 +83,7 @@ class GELU(Module):
     """Gaussian error linear unit (``approximate`` 'tanh' or 'none', see ``functional.gelu``)."""
 
     def __init__(self, approximate: str = "tanh"):
-        self.approximate = approximate
+        self.approximate = choice(approximate, "GELU: approximate", ("tanh", "none"))
 
     def forward(self, x):
         return gelu(x, self.approximate)
@@ -107,9 +108,7 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, seed: int | None = None):
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout probability must be in [0, 1), got {p}.")
-        self.p = p
+        self.p = real_number(p, "Dropout probability p", 0.0, 1.0, high_open=True)
         self._rng = rng_for(seed)
 
     def forward(self, x):
@@ -127,6 +126,12 @@ class Sequential(Module):
     """Modules applied one after another; parameters are named ``0.weight``, ``1.bias``..."""
 
     def __init__(self, *modules: Module):
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                hint = (" Pass the modules one by one: Sequential(a, b), not Sequential([a, b])."
+                        if isinstance(m, (list, tuple)) else
+                        " Wrap functions in a Module (bp.nn.ReLU() instead of a function)." if callable(m) else "")
+                raise TypeError(f"Sequential takes modules; argument {i} is {type(m).__name__}.{hint}")
         self.layers = list(modules)
 
     def _children(self) -> dict:
@@ -144,6 +149,18 @@ class Sequential(Module):
         return len(self.layers)
 
 
+def mlp_sizes(n_in, layer_sizes) -> list:
+    """``[n_in, *layer_sizes]`` as whole numbers >= 1, or an error saying what an MLP needs."""
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__iter__"):
+        raise TypeError(f"MLP: layer_sizes must be a list of layer widths, e.g. [16, 16, 1]; got "
+                        f"{layer_sizes!r}.")
+    sizes = [whole_number(n_in, "MLP: n_in")]
+    sizes += [whole_number(s, f"MLP: layer_sizes[{i}]") for i, s in enumerate(layer_sizes)]
+    if len(sizes) < 2:
+        raise ValueError("MLP needs at least one layer size, e.g. MLP(2, [16, 1]).")
+    return sizes
+
+
 class MLP(Module):
     """A multi-layer perceptron on tensors: ``MLP(2, [16, 16, 3])``.
 
@@ -155,9 +172,7 @@ class MLP(Module):
 
     def __init__(self, n_in: int, layer_sizes, activation: str = "tanh", init: str = "auto",
                  seed: int | None = None, dtype="float32", device: str = "cpu"):
-        sizes = [int(n_in)] + [int(s) for s in layer_sizes]
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"MLP needs n_in >= 1 and at least one layer size >= 1; got {sizes}.")
+        sizes = mlp_sizes(n_in, layer_sizes)
         if activation not in TENSOR_ACTIVATIONS:
             raise ValueError(f"Unknown activation {activation!r}; choose one of "
                              f"{', '.join(TENSOR_ACTIVATIONS)}.")

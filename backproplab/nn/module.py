@@ -9,18 +9,29 @@ finds them by looking at its attributes in the order they were set, as PyTorch's
             self.weight = [Value(0.1) for _ in range(n_in)]
             self.bias = Value(0.0)
 
-A *parameter* is a ``Value``, a list of Values (scalar mode), or a ``Tensor`` with
+A *parameter* is a ``Value``, a list of Values (scalar mode), or a leaf ``Tensor`` with
 ``requires_grad=True`` (tensor mode).  ``named_parameters()`` yields them with
 dotted names (``layers.0.weight``); ``parameters()`` yields the individual nodes an
-optimizer updates (each ``Value``, each ``Tensor``).
+optimizer updates (each ``Value``, each ``Tensor``), each once even if it is shared.
+
+**Containers.**  Modules and tensor parameters kept in a plain list, tuple or dict are
+found too, and named as ``torch.nn.ModuleList`` / ``ModuleDict`` / ``ParameterList``
+would name them (``blocks.0.weight``, ``heads.left.weight``): nothing a model holds is
+left out of training or saving.  Those containers also exist under their PyTorch names
+(``containers.py``).  A *set* of modules or parameters is refused (it has no order, so
+the names would change from run to run), and so is a tensor computed from others (not a
+leaf, so it never gets a ``.grad``) assigned outside ``forward``: it looks like a
+parameter but could never be trained.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Iterator
 
 import numpy as np
 
+from .. import backend
 from ..scalar import Value
 
 __all__ = ["Module", "HookHandle", "flatten_values"]
@@ -35,7 +46,29 @@ def _is_value_list(x) -> bool:
 def _is_parameter(x) -> bool:
     if isinstance(x, Value) or _is_value_list(x):
         return True
-    return getattr(x, "_is_tensor", False) and x.requires_grad
+    return getattr(x, "_is_tensor", False) and x.requires_grad and x.is_leaf
+
+
+def _scan(name: str, value, params: dict, children: dict, seen: set) -> None:
+    """Sort what an attribute holds into parameters and sub-modules, with dotted names."""
+    if isinstance(value, Module):
+        children[name] = value
+    elif _is_parameter(value):
+        params[name] = value
+    elif isinstance(value, (list, tuple, dict)) and id(value) not in seen:
+        seen.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            key = str(key)
+            if "." in key:
+                raise ValueError(f"The dict key {key!r} in {name} contains '.', which separates the "
+                                 "parts of parameter names (blocks.0.weight). Use another key.")
+            _scan(f"{name}.{key}", item, params, children, seen)
+    elif isinstance(value, (set, frozenset)) and any(
+            isinstance(v, Module) or _is_parameter(v) for v in value):
+        raise TypeError(f"{name} is a set of modules or parameters. A set has no order, so their "
+                        "names (and the saved weights) would change from run to run: use a list, "
+                        "or bp.nn.ModuleList / bp.nn.ParameterList.")
 
 
 def flatten_values(x) -> list:
@@ -96,28 +129,42 @@ class Module:
 
     # -------------------------------------------------------------- discovery
 
+    def __setattr__(self, name, value):
+        if (getattr(value, "_is_tensor", False) and value.requires_grad and not value.is_leaf
+                and not _inside_a_module_call()):
+            raise ValueError(
+                f"self.{name} is computed from other tensors (by {value._ctx.name}), so it is not a "
+                "leaf: it never gets a .grad and could never be trained. Make the parameter "
+                "directly, e.g. bp.Tensor(np_array * 0.1, requires_grad=True), or store "
+                f"{name}.detach() if it is not meant to be trained."
+            )
+        object.__setattr__(self, name, value)
+
+    def _members(self) -> tuple[dict, dict]:
+        """``(parameters, sub-modules)`` held by this module's attributes, by dotted name."""
+        params, children, seen = {}, {}, set()
+        for name, value in vars(self).items():
+            if name != "_hooks":
+                _scan(name, value, params, children, seen)
+        return params, children
+
     def _own_parameters(self) -> dict:
         """This module's own parameters by name (subclasses may group them differently)."""
-        return {k: v for k, v in vars(self).items() if _is_parameter(v)}
+        return self._members()[0]
 
     def _children(self) -> dict:
-        """Direct sub-modules by name; lists of modules get names ``name.0``, ``name.1``..."""
-        out = {}
-        for name, value in vars(self).items():
-            if isinstance(value, Module):
-                out[name] = value
-            elif isinstance(value, (list, tuple)) and value and all(
-                isinstance(m, Module) for m in value
-            ):
-                for i, m in enumerate(value):
-                    out[f"{name}.{i}"] = m
-        return out
+        """Direct sub-modules by name; those in a list get ``name.0``, ``name.1``..."""
+        return self._members()[1]
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
-        """Yield ``(name, module)`` for this module and every module inside it."""
+    def named_modules(self, prefix: str = "", _seen: set | None = None) -> Iterator[tuple[str, "Module"]]:
+        """Yield ``(name, module)`` for this module and every module inside it, each once."""
+        seen = set() if _seen is None else _seen  # modules stay alive, so their ids are unique
+        if id(self) in seen:  # a module shared by two parents, or a parent kept as an attribute
+            return
+        seen.add(id(self))
         yield prefix, self
         for name, child in self._children().items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, seen)
 
     def modules(self) -> Iterator["Module"]:
         """Yield this module and every module inside it."""
@@ -125,10 +172,16 @@ class Module:
             yield m
 
     def named_parameters(self) -> Iterator[tuple[str, object]]:
-        """Yield ``(dotted_name, parameter)``: a Tensor, a Value or a nested list of Values."""
+        """Yield ``(dotted_name, parameter)``: a Tensor, a Value or a nested list of Values.
+
+        A parameter shared by two layers (tied weights) is yielded once, under its first name.
+        """
+        seen = {}  # id -> parameter: holding it keeps the id from being reused
         for prefix, module in self.named_modules():
             for name, param in module._own_parameters().items():
-                yield (f"{prefix}.{name}" if prefix else name), param
+                if id(param) not in seen:
+                    seen[id(param)] = param
+                    yield (f"{prefix}.{name}" if prefix else name), param
 
     def parameters(self) -> list:
         """Every trainable node (each Value, each Tensor), the list an optimizer takes."""
@@ -180,7 +233,7 @@ class Module:
         state = {}
         for name, p in self.named_parameters():
             if getattr(p, "_is_tensor", False):
-                state[name] = p.numpy().copy()
+                state[name] = np.array(backend.to_host(p._data))  # a copy
             elif isinstance(p, Value):
                 state[name] = np.array(p.data)
             else:
@@ -188,33 +241,46 @@ class Module:
         return state
 
     def load_state_dict(self, state: dict) -> None:
-        """Copy arrays into the parameters; names and shapes must match exactly.
+        """Copy arrays into the parameters: all of them, or none if anything does not fit.
 
-        Raises ``ValueError`` listing every missing, unexpected or mis-shaped entry.
+        Names, shapes, dtypes (real numbers) and values (finite) are checked first; a
+        ``ValueError`` lists every problem and leaves the model as it was.
         """
+        if not (hasattr(state, "keys") and hasattr(state, "items")):
+            raise TypeError(f"load_state_dict takes a dict of arrays (such as model.state_dict()); got "
+                            f"{type(state).__name__}. To read a file, use bp.load(model, path).")
         own = dict(self.named_parameters())
-        expected = {name: _param_shape(p) for name, p in own.items()}
-        problems = []
-        for name in expected.keys() - state.keys():
-            problems.append(f"missing: {name} (shape {expected[name]})")
-        for name in state.keys() - expected.keys():
-            problems.append(f"unexpected: {name} (shape {tuple(np.shape(state[name]))})")
-        for name in expected.keys() & state.keys():
-            given = tuple(np.shape(state[name]))
-            if given != expected[name]:
-                problems.append(f"shape of {name}: model has {expected[name]}, given {given}")
+        shapes = {name: tuple(np.shape(array)) for name, array in state.items()}
+        problems = self._state_problems(shapes)
+        arrays = {}
+        for name in own.keys() & state.keys():
+            array = np.asarray(backend.to_host(getattr(state[name], "_data", state[name])))
+            if array.dtype.kind not in "fiu":
+                problems.append(f"dtype of {name}: {array.dtype}; weights must be real numbers")
+            elif not bool(np.isfinite(array).all()):
+                problems.append(f"{name} contains NaN or inf")
+            arrays[name] = array
         if problems:
-            raise ValueError(
-                f"The weights do not fit this {type(self).__name__}:\n  "
-                + "\n  ".join(sorted(problems))
-            )
-        for name, p in own.items():
-            array = np.asarray(state[name])
+            raise ValueError(f"The weights do not fit this {type(self).__name__}:\n  "
+                             + "\n  ".join(sorted(problems)))
+        converted = {name: p._from_host(arrays[name]) if getattr(p, "_is_tensor", False)
+                     else [float(x) for x in arrays[name].reshape(-1)] for name, p in own.items()}
+        for name, p in own.items():  # nothing below can fail: the model changes all at once
             if getattr(p, "_is_tensor", False):
-                p.data = p._from_host(array)
+                p.data = converted[name]
             else:
-                for value, x in zip(flatten_values(p), array.reshape(-1)):
-                    value.data = float(x)
+                for value, x in zip(flatten_values(p), converted[name]):
+                    value.data = x
+
+    def _state_problems(self, shapes: dict) -> list:
+        """Missing, unexpected and mis-shaped entries of a state with these ``{name: shape}``."""
+        expected = {name: _param_shape(p) for name, p in self.named_parameters()}
+        problems = [f"missing: {name} (shape {expected[name]})" for name in expected.keys() - shapes.keys()]
+        problems += [f"unexpected: {name} (shape {shapes[name]})" for name in shapes.keys() - expected.keys()]
+        for name in expected.keys() & shapes.keys():
+            if tuple(shapes[name]) != expected[name]:
+                problems.append(f"shape of {name}: model has {expected[name]}, given {tuple(shapes[name])}")
+        return problems
 
     def __repr__(self):
         children = self._children()
@@ -225,6 +291,20 @@ class Module:
 
     def _extra_repr(self) -> str:
         return ""
+
+
+def _inside_a_module_call() -> bool:
+    """Whether a Module's ``__call__`` is running (an assignment there is a cache, not a parameter).
+
+    Looked up on the call stack only in the rare case that needs it, so calling a module
+    costs nothing extra.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is Module.__call__.__code__:
+            return True
+        frame = frame.f_back
+    return False
 
 
 class HookHandle:

@@ -10,6 +10,7 @@ Weights are stored the way tensor mode stores them (``weight`` of shape (out, in
 
 from __future__ import annotations
 
+from .._checks import whole_number
 from ..random import rng_for
 from ..scalar import Value, weighted_sum
 from .init import init_weights, resolve_init
@@ -50,6 +51,7 @@ class Neuron(Module):
         self.activation = _check_activation(activation)
         self.expand = expand
         if _weights is None:
+            n_in = whole_number(n_in, "Neuron: n_in")
             scheme = resolve_init(init, self.activation)
             w, b = init_weights(n_in, 1, scheme, rng_for(seed))
             _weights = (w[0], b[0])
@@ -80,6 +82,7 @@ class Layer(Module):
     def __init__(self, n_in: int, n_out: int, activation: str | None = "tanh",
                  init: str = "auto", seed: int | None = None, expand: bool = False):
         self.activation = _check_activation(activation)
+        n_in, n_out = whole_number(n_in, "Layer: n_in"), whole_number(n_out, "Layer: n_out")
         scheme = resolve_init(init, self.activation)
         w, b = init_weights(n_in, n_out, scheme, rng_for(seed))
         self.neurons = [Neuron(n_in, self.activation, expand=expand, _weights=(w[j], b[j]))
@@ -114,9 +117,9 @@ class MLP(Module):
 
     def __init__(self, n_in: int, layer_sizes, activation: str = "tanh", init: str = "auto",
                  seed: int | None = None, expand: bool = False):
-        sizes = [int(n_in)] + [int(s) for s in layer_sizes]
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"MLP needs n_in >= 1 and at least one layer size >= 1; got {sizes}.")
+        from .layers import mlp_sizes  # one check for both MLPs
+
+        sizes = mlp_sizes(n_in, layer_sizes)
         rng = rng_for(seed)
         self.layers = []
         for i in range(len(sizes) - 1):

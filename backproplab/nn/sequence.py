@@ -9,6 +9,7 @@ names follow ``torch.nn`` (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`
 from __future__ import annotations
 
 from .. import backend
+from .._checks import whole_number
 from ..functional import linear, stack
 from ..random import rng_for
 from ..tensor import Tensor
@@ -26,6 +27,8 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int, seed: int | None = None,
                  dtype="float32", device: str = "cpu"):
+        num_embeddings = whole_number(num_embeddings, "Embedding: num_embeddings")
+        embedding_dim = whole_number(embedding_dim, "Embedding: embedding_dim")
         w = rng_for(seed).normal(0.0, 1.0, (num_embeddings, embedding_dim))
         self.weight = Tensor(w, dtype=dtype, device=device, requires_grad=True)
 
@@ -52,6 +55,8 @@ class _Recurrent(Module):
 
     def __init__(self, input_size: int, hidden_size: int, seed: int | None = None, dtype="float32",
                  device: str = "cpu"):
+        input_size = whole_number(input_size, f"{type(self).__name__}: input_size")
+        hidden_size = whole_number(hidden_size, f"{type(self).__name__}: hidden_size")
         rng = rng_for(seed)
         g, h = self.gates * hidden_size, hidden_size
         self.hidden_size = hidden_size

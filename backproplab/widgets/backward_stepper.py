@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as W
 
+from .._checks import whole_number
 from ..autograd import topological_order
 from ..scalar import Value
 from ..viz.graph import GraphTooLarge, draw_graph
@@ -45,6 +46,7 @@ class BackwardStepper(WidgetBase):
     """
 
     def __init__(self, value, max_nodes: int = 40):
+        max_nodes = whole_number(max_nodes, "BackwardStepper: max_nodes")
         super().__init__()
         self.root, self.max_nodes, self.steps, self.position = value, max_nodes, [], 0
         self.problem = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipywidgets as W
 
 from .. import data as datasets
+from .._checks import choice, real_number, whole_number
 from ..data import DataLoader
 from ..grad_mode import no_grad
 from ..losses import cross_entropy
@@ -42,8 +43,17 @@ class TrainingDashboard(WidgetBase):
 
     def __init__(self, dataset: str = "moons", hidden=(16, 16), lr: float = 0.03, model=None,
                  redraw_every: int = 2, seed: int = 0):
+        choice(dataset, "TrainingDashboard: dataset", DATASETS)
+        # the learning-rate slider spans 1e-3 .. 1; it would clamp other values silently
+        lr = real_number(lr, "TrainingDashboard: lr (the slider's range)", 1e-3, 1.0)
+        if isinstance(hidden, (int, str)) or not hasattr(hidden, "__iter__"):
+            raise TypeError(f"TrainingDashboard: hidden must be a list of layer widths such as (16, 16); "
+                            f"got {hidden!r}.")
+        hidden = tuple(whole_number(h, "TrainingDashboard: hidden layer width") for h in hidden)
+        redraw_every = whole_number(redraw_every, "TrainingDashboard: redraw_every")
+        seed = whole_number(seed, "TrainingDashboard: seed", minimum=0)
         super().__init__()
-        self.hidden, self.seed, self.redraw_every = tuple(hidden), seed, redraw_every
+        self.hidden, self.seed, self.redraw_every = hidden, seed, redraw_every
         self.custom_model = model
         self.problem = _check_model(model)
         self.history = History()
@@ -81,6 +91,7 @@ class TrainingDashboard(WidgetBase):
 
     def train(self, epochs: int) -> History:
         """Train ``epochs`` more epochs, redrawing every ``redraw_every`` epochs."""
+        epochs = whole_number(epochs, "TrainingDashboard.train: epochs")
         if self.problem:
             self.show_message(self.problem, problem=True)
             return self.history

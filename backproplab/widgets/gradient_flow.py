@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 
+from .._checks import choice, whole_number
 from ..hooks import gradient_norms
 from ..losses import mse
 from ..nn.layers import MLP
@@ -28,8 +29,7 @@ def layer_gradient_norms(depth: int, activation: str, init: str, width: int = 32
     norms[depth - 1]``): their weights are all ``width`` x ``width``, while the output
     layer's is a single row, so its norm is not on the same footing.
     """
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}.")
+    depth = whole_number(depth, "depth")
     rng = np.random.default_rng(seed)
     model = MLP(width, [width] * depth + [1], activation=activation, init=init, seed=seed,
                 dtype="float64")
@@ -79,6 +79,10 @@ class GradientFlowExplorer(WidgetBase):
     """
 
     def __init__(self, depth: int = 10, activation: str = "sigmoid", init: str = "xavier"):
+        # The controls would clamp or refuse other values without saying why: check first.
+        depth = whole_number(depth, "GradientFlowExplorer: depth (the slider's range)", 1, 30)
+        choice(activation, "GradientFlowExplorer: activation", ACTIVATIONS)
+        choice(init, "GradientFlowExplorer: init", INITS)
         super().__init__()
         self.depth_slider = W.IntSlider(value=depth, min=1, max=30, description="depth",
                                         continuous_update=False)

@@ -7,6 +7,7 @@ import math
 import ipywidgets as W
 import numpy as np
 
+from .._checks import whole_number
 from ..losses import mse
 from ..optim import SGD
 from ..tensor import Tensor
@@ -30,6 +31,8 @@ class LearningRateExplorer(WidgetBase):
     VERDICTS = ("too slow", "good", "oscillating", "diverging")
 
     def __init__(self, steps: int = 40, seed: int = 0):
+        steps = whole_number(steps, "LearningRateExplorer: steps")
+        seed = whole_number(seed, "LearningRateExplorer: seed", minimum=0)
         super().__init__()
         rng = np.random.default_rng(seed)
         x = rng.uniform(-1.0, 3.0, 50)

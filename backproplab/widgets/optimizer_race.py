@@ -19,6 +19,7 @@ from typing import Callable, NamedTuple
 import ipywidgets as W
 import numpy as np
 
+from .._checks import whole_number
 from ..optim import SGD, Adam, RMSProp
 from ..scalar import Value
 from ..viz.plots import plot_loss_surface
@@ -172,6 +173,7 @@ class OptimizerRace(WidgetBase):
     def __init__(self, surface: str = "rotated bowl", steps: int = RACE_STEPS):
         super().__init__()
         _surface(surface)
+        steps = whole_number(steps, "OptimizerRace: steps")
         self.surface, self.steps = surface, steps
         self.settings = {"lr": dict(SURFACES[surface].learning_rates), **DEFAULT_SETTINGS}
         self._quiet = False  # True while a surface change sets several sliders at once

@@ -16,6 +16,7 @@ from matplotlib import cm, colors
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
+from .. import backend
 from ..autograd import topological_order
 from ..scalar import Value
 
@@ -170,7 +171,7 @@ def _unknown_grad_text(node, show_grad: bool) -> str:
 
 def as_values(array, name: str) -> list:
     """A 2-D array as a nested list of labelled Values (``name[i,j]``)."""
-    array = np.asarray(array, dtype=float)
+    array = backend.to_host(array).astype(float)
     return [[Value(float(array[i, j]), label=f"{name}{i}{j}") for j in range(array.shape[1])]
             for i in range(array.shape[0])]
 

@@ -46,7 +46,7 @@ def accuracy(preds, targets) -> float:
         classes = scores[:, 0] > 0 if scores.shape[1] == 1 else scores.argmax(axis=1)
         labels = targets._data if isinstance(targets, Tensor) else targets
         labels = backend.to_device(labels, preds.device).reshape(-1)
-        return float(backend.to_host((classes == labels).mean()))
+        return float(backend.to_host((classes == labels).sum())) / len(labels)
     return float((classes_from_outputs(preds) == backend.to_host(targets).reshape(-1)).mean())
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._indexing import integer_array_parts
+
 __all__ = ["check_range", "check_later", "check_index", "flush", "discard", "LIMIT"]
 
 LIMIT = 32  # queued checks before they are read anyway
@@ -68,8 +70,6 @@ def check_index(index, shape: tuple) -> None:
     NumPy raises for an index outside ``-n..n-1``; CuPy would silently wrap it around and
     read (or, in backward, write) another row, so the package checks on every device.
     """
-    from ._indexing import integer_array_parts
-
     parts = index if isinstance(index, tuple) else (index,)
     for position, axis, size in integer_array_parts(parts, shape):
         check_range(parts[position], -size, size - 1, _index_error(axis, size, shape))

@@ -4,10 +4,15 @@ Tensor code never names NumPy directly for tensor data: it asks ``array_module(a
 for the module (``xp``) that owns the array and calls ``xp.exp``, ``xp.zeros`` and so
 on.  The same line then runs on either device.
 
-Data moves between devices only when asked (``Tensor.to("gpu")``); mixing devices is an
-error that says so.  CI has no GPU, so ``simulate_gpu()`` lets tests stand a *guard*
-array in for CuPy: a NumPy array that, like a CuPy array, refuses to be mixed with
-host arrays.  Code that would break on a real GPU breaks on the guard too.
+Data moves between devices only when asked (``Tensor.to("gpu")``, ``to_host``); mixing
+devices is an error that says so.  CI has no GPU, so ``simulate_gpu()`` lets tests stand a
+*guard* array in for CuPy's (``_guard.py``): it refuses implicit conversion to NumPy, host
+arrays and Python lists in arithmetic, and wraps out-of-range indices around, as CuPy does.
+Code that would break on a real GPU breaks on the guard too.
+
+Checks of values on a device (indices in range, logs of positive numbers) are queued rather
+than read at once, so that a training step never waits for the GPU (``_device_checks.py``);
+every read from the device (``to_host``) reports them first.
 """
 
 from __future__ import annotations
@@ -17,11 +22,15 @@ import math
 
 import numpy as np
 
+from . import _device_checks
+from ._device_checks import check_index, check_later, check_range
 from ._guard import GuardArray, guard_numpy
+from ._gpu_probe import INSTALL, diagnose
 
 __all__ = [
     "DEVICES", "gpu_available", "gpu_status", "check_device", "array_module", "device_of",
-    "to_device", "to_host", "scatter_add", "erf", "erfc", "as_strided", "simulate_gpu", "DeviceError",
+    "to_device", "to_host", "checked_index", "scatter_add", "take", "random_generator", "check_index", "check_range",
+    "check_later", "flush_checks", "erf", "erfc", "as_strided", "simulate_gpu", "DeviceError",
 ]
 
 DEVICES = ("cpu", "gpu")
@@ -41,28 +50,16 @@ class DeviceError(RuntimeError):
 
 
 def gpu_status() -> tuple[bool, str]:
-    """``(usable, reason)``: whether CuPy has a usable GPU, and why not if it has none."""
+    """``(usable, reason)``: whether CuPy has a usable GPU, and if not, exactly what is missing."""
     global _gpu_checked
     if _simulated:
         return True, "simulated GPU (guard arrays on the CPU, for tests)"
     if _gpu_checked is not None:
         return _gpu_checked
     if _cupy is None:
-        reason = (f"CuPy is not installed ({_cupy_error}). Install it with "
-                  "pip install -e \".[gpu]\" (CUDA 12) or pip install cupy-cuda13x.")
-        _gpu_checked = (False, reason)
-        return _gpu_checked
-    try:
-        if not _cupy.is_available():
-            raise RuntimeError("cupy.is_available() is False")
-        count = _cupy.cuda.runtime.getDeviceCount()
-        # One tiny kernel proves the driver and the JIT compiler work.
-        if float((_cupy.arange(3, dtype=_cupy.float32) * 2).sum()) != 6.0:
-            raise RuntimeError("a test kernel computed a wrong result")
-        _gpu_checked = (True, f"{count} CUDA device(s)")
-    except Exception as exc:  # noqa: BLE001 - CUDA errors come in many types
-        _gpu_checked = (False, f"CuPy is installed but no usable GPU was found ({exc}): "
-                               "no NVIDIA driver, or no device.")
+        _gpu_checked = (False, f"CuPy is not installed ({_cupy_error}). Install it with {INSTALL}.")
+    else:
+        _gpu_checked = diagnose(_cupy)
     return _gpu_checked
 
 
@@ -109,35 +106,94 @@ def to_device(array, device: str, dtype=None):
     xp = _gpu_module()
     if device_of(array) == "gpu":
         return array if dtype is None else array.astype(dtype, copy=False)
-    return xp.asarray(np.asarray(array), dtype=dtype)
+    return xp.asarray(to_host(array), dtype=dtype)
 
 
 def to_host(array) -> np.ndarray:
-    """A NumPy array with the values of ``array`` (copied from the GPU if needed)."""
+    """A NumPy array with the values of ``array`` (copied from the GPU if needed).
+
+    Takes device arrays, tensors and anything NumPy reads (lists, numbers).  Reading from a
+    device first reports any queued check of device values (see ``_device_checks.py``).
+    """
+    if getattr(array, "_is_tensor", False):
+        array = array._data
     if isinstance(array, GuardArray):
-        return array.view(np.ndarray)
+        _device_checks.flush()
+        return array.get()
     if _cupy is not None and isinstance(array, _cupy.ndarray):
+        _device_checks.flush()
         return _cupy.asnumpy(array)
     return np.asarray(array)
 
 
-def scatter_add(target, index, values) -> None:
-    """``target[index] += values`` where repeated indices add up (np.add.at on every device)."""
-    if _cupy is not None and isinstance(target, _cupy.ndarray):
-        import cupyx
+def flush_checks() -> None:
+    """Report queued checks of device values now (reading from the device does it anyway)."""
+    _device_checks.flush()
 
-        cupyx.scatter_add(target, index, values)
+
+def _as_arrays(index):
+    """Lists in ``index`` as NumPy arrays, so that their dtype and values can be checked."""
+    if isinstance(index, tuple):
+        return tuple(_as_arrays(i) for i in index)
+    return np.asarray(index) if isinstance(index, list) else index
+
+
+def _on_device_of(index, target):
+    """Arrays in ``index`` moved to ``target``'s device (after they were checked)."""
+    if isinstance(index, tuple):
+        return tuple(_on_device_of(i, target) for i in index)
+    return to_device(index, device_of(target)) if hasattr(index, "shape") else index
+
+
+def checked_index(index, shape: tuple, device: str):
+    """``index`` with its lists and arrays on ``device``, every integer array checked.
+
+    Host arrays are checked before they move (free); arrays already on a device are checked
+    there without waiting (see ``_device_checks.py``).
+    """
+    index = _as_arrays(index)
+    check_index(index, tuple(shape))
+    if isinstance(index, tuple):
+        return tuple(to_device(i, device) if hasattr(i, "shape") else i for i in index)
+    return to_device(index, device) if hasattr(index, "shape") else index
+
+
+def take(array, index):
+    """``array[index]`` after checking the integer arrays in ``index`` (CuPy would wrap them)."""
+    return array[checked_index(index, tuple(array.shape), device_of(array))]
+
+
+def scatter_add(target, index, values, checked: bool = False) -> None:
+    """``target[index] += values`` where repeated indices add up (``add.at`` on every device).
+
+    Integer arrays in ``index`` are checked against ``target``'s shape first (on a GPU,
+    ``cupy.add.at`` would wrap an index that is out of range and add to another row),
+    unless ``checked`` says the caller did so already.
+    """
+    if checked:
+        index = _on_device_of(index, target)
     else:
-        array_module(target).add.at(target, index, values)
+        index = checked_index(index, tuple(target.shape), device_of(target))
+    # cupy.add.at replaces cupyx.scatter_add, deprecated since CuPy 13; same kernel
+    array_module(target).add.at(target, index, values)
+
+
+def random_generator(device: str, seed: int | None):
+    """A random generator that creates its numbers on ``device`` (nothing is copied there)."""
+    check_device(device)
+    if device == "cpu":
+        return np.random.default_rng(seed)
+    return _gpu_module().random.default_rng(seed)
 
 
 def as_strided(array, shape, strides):
     """A view of ``array`` with the given shape and byte strides (no copy), on its device."""
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return _cupy.lib.stride_tricks.as_strided(array, shape=shape, strides=strides)
-    # subok keeps guard arrays guard arrays
-    return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, subok=True,
-                                           writeable=False)
+    if isinstance(array, GuardArray):
+        return GuardArray(np.lib.stride_tricks.as_strided(array._a, shape=shape, strides=strides,
+                                                          writeable=False))
+    return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=False)
 
 
 def erf(array):
@@ -155,19 +211,27 @@ def _special(array, name: str):
         import cupyx.scipy.special
 
         return getattr(cupyx.scipy.special, name)(array)
-    xp = array_module(array)
-    host = np.asarray(to_host(array))
-    values = np.asarray(np.frompyfunc(getattr(math, name), 1, 1)(host), dtype=host.dtype)
-    return values if xp is np else xp.asarray(values)
+    function = np.frompyfunc(getattr(math, name), 1, 1)
+    if isinstance(array, GuardArray):  # the guard's stand-in for a device kernel: no transfer
+        return GuardArray(function(array._a).astype(array.dtype))
+    return np.asarray(function(array), dtype=array.dtype)
 
 
 @contextlib.contextmanager
 def simulate_gpu():
-    """Within this block, ``"gpu"`` means guard arrays on the CPU (for tests without a GPU)."""
+    """Within this block, ``"gpu"`` means guard arrays on the CPU (for tests without a GPU).
+
+    Leaving the block reports checks of guard values still queued, so that none leaks out.
+    """
     global _simulated
     previous = _simulated
     _simulated = True
     try:
         yield
+    except BaseException:
+        _device_checks.discard()
+        raise
+    else:
+        _device_checks.flush()
     finally:
         _simulated = previous

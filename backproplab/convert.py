@@ -59,6 +59,29 @@ def _refuse_element(value, position) -> None:
 
 def host_array(data) -> np.ndarray:
     """Python data (numbers, nested lists, array-likes) as a NumPy array of numbers."""
+    return _host_array_and_device(data)[0]
+
+
+def _devices_inside(data) -> set:
+    """The devices of the arrays and tensors inside nested lists (numbers belong to none)."""
+    if isinstance(data, (list, tuple)):
+        return set().union(*(_devices_inside(item) for item in data)) if data else set()
+    if isinstance(data, Tensor):
+        return {data.device}
+    if hasattr(data, "shape") and not isinstance(data, np.generic):
+        return {backend.device_of(data)}
+    return set()
+
+
+def _copied_to_host(data):
+    """Nested lists with every array and tensor in them copied to the host, explicitly."""
+    if isinstance(data, (list, tuple)):
+        return [_copied_to_host(item) for item in data]
+    return backend.to_host(data) if hasattr(data, "shape") else data
+
+
+def _host_array_and_device(data):
+    """``host_array(data)`` and ``"gpu"`` if the lists held device arrays (copied), else None."""
     if isinstance(data, Value):
         raise TypeError(f"Cannot make a Tensor from a bp.Value: {MODE_MIX}")
     if data is None or isinstance(data, (str, bytes, dict, set, frozenset)) or (
@@ -70,8 +93,20 @@ def host_array(data) -> np.ndarray:
             if isinstance(item, Tensor) and item.requires_grad:
                 raise TypeError("Tensor data contains a Tensor that requires grad; copying it into a "
                                 "new Tensor would cut its gradient. Use bp.stack(tensors) instead.")
+    inner_device = None
     try:
-        array = np.asarray(data)
+        try:
+            array = np.asarray(data)
+        except TypeError:
+            # Device arrays (CuPy's, the guard's) refuse to become NumPy arrays implicitly, as in
+            # bp.Tensor([a.data, b.data]): copy them explicitly; the tensor goes back to their device.
+            devices = _devices_inside(data) if isinstance(data, (list, tuple)) else set()
+            if "gpu" not in devices:
+                raise
+            if len(devices) > 1:
+                raise backend.DeviceError("The list holds data on the CPU and on the GPU; move it to "
+                                          "one device first (.to(...)).") from None
+            array, inner_device = np.asarray(_copied_to_host(data)), "gpu"
     except ValueError:
         raise ValueError(f"Cannot make a Tensor from a ragged {type(data).__name__}: its rows have "
                          "different lengths. Every row needs the same number of entries; pad the "
@@ -85,7 +120,7 @@ def host_array(data) -> np.ndarray:
         raise TypeError("Tensors hold real numbers, not complex ones. Take .real, .imag or abs() first.")
     elif array.dtype.kind not in "biuf":
         raise TypeError(f"Cannot make a Tensor from data of dtype {array.dtype}. {_ACCEPTED}.")
-    return array
+    return array, inner_device
 
 
 def _check_integer_range(array, dtype: np.dtype) -> None:
@@ -109,8 +144,10 @@ def as_array(data, dtype, device):
     if dtype is not None:
         dtype = check_dtype(dtype)
     source_device = backend.device_of(data)
-    if source_device == "cpu":
-        data = data if isinstance(data, np.ndarray) and data.dtype.kind in "biuf" else host_array(data)
+    if source_device == "cpu" and not (isinstance(data, np.ndarray) and data.dtype.kind in "biuf"):
+        data, inner_device = _host_array_and_device(data)
+        if inner_device is not None and device is None:
+            device = inner_device  # a list of GPU arrays makes a GPU tensor
     elif data.dtype.kind not in "biuf":
         raise TypeError(f"Tensor data must be numeric, got dtype {data.dtype}.")
     if dtype is None:
@@ -121,22 +158,33 @@ def as_array(data, dtype, device):
     return backend.to_device(data, source_device if device is None else device, dtype=dtype)
 
 
-def raw(x):
-    """The array or number inside ``x``, for non-differentiable comparisons."""
+def raw(x, like):
+    """The array or number inside ``x``, on ``like``'s device, for non-differentiable comparisons.
+
+    Python lists are data without a device: they follow the tensor (CuPy refuses lists, so
+    they are made arrays first).  Arrays and tensors on another device are an error.
+    """
     if isinstance(x, Value):
         raise TypeError(f"Cannot compare a Tensor with a bp.Value: {MODE_MIX}")
-    return x._data if isinstance(x, Tensor) else x
+    if isinstance(x, (list, tuple)):
+        return backend.to_device(host_array(x), like.device)
+    array = x._data if isinstance(x, Tensor) else x
+    if hasattr(array, "shape") and not isinstance(array, np.generic) and backend.device_of(array) != like.device:
+        raise backend.DeviceError(f"Comparing a tensor on '{like.device}' with data on "
+                                  f"'{backend.device_of(array)}'. Move one first, e.g. .to('{like.device}').")
+    return array
+
+
+def _tensor_free(index):
+    if isinstance(index, tuple):
+        return tuple(_tensor_free(i) for i in index)
+    return index._data if isinstance(index, Tensor) else index
 
 
 def device_index(index, like):
-    """Tensors inside an index become arrays on the indexed tensor's device."""
-    if isinstance(index, tuple):
-        return tuple(device_index(i, like) for i in index)
-    if isinstance(index, Tensor):
-        index = index._data
-    if isinstance(index, list) or hasattr(index, "shape"):
-        return backend.to_device(index, like.device)
-    return index
+    """An index for ``like``: tensors and lists in it become arrays on ``like``'s device, and every
+    integer array is checked against ``like``'s shape (CuPy would wrap an index out of range)."""
+    return backend.checked_index(_tensor_free(index), like.shape, like.device)
 
 
 def operand(x, like):
@@ -152,7 +200,8 @@ def operand(x, like):
     if isinstance(x, Value):
         raise TypeError(f"A Tensor met a bp.Value in an operation: {MODE_MIX}")
     dtype = like.dtype if like.dtype.kind == "f" else None
-    return Tensor(x, dtype=dtype, device=backend.device_of(x) if hasattr(x, "shape") else "cpu")
+    # Python lists are data without a device: they follow the tensor, as numbers do
+    return Tensor(x, dtype=dtype, device=backend.device_of(x) if hasattr(x, "shape") else like.device)
 
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)

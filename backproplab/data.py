@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from . import backend
 from .random import rng_for
 
 __all__ = ["make_moons", "make_spirals", "make_circles", "make_regression_1d", "DataLoader"]
@@ -145,9 +146,9 @@ def _columns(dataset):
     return None
 
 
-def _column_array(column: list, i: int) -> np.ndarray:
+def _column_array(column: list, i: int):
     try:
-        array = np.asarray(column)
+        array = _stack_samples(column) if column and _on_device(column[0]) else backend.to_host(column)
     except ValueError:
         raise ValueError(f"Column {i} of the data set is a ragged list (its items have different "
                          "lengths); every sample needs the same shape.") from None
@@ -172,10 +173,29 @@ def _common_length(dataset, columns) -> int:
 def _take(column, idx):
     if getattr(column, "_is_tensor", False):
         return column._take_rows(idx)
+    if backend.device_of(column) != "cpu":
+        return backend.take(column, idx)  # the row numbers move to the column's device
     return column[idx]
+
+
+def _on_device(item) -> bool:
+    array = item._data if getattr(item, "_is_tensor", False) else item
+    return hasattr(array, "shape") and backend.device_of(array) != "cpu"
+
+
+def _stack_samples(samples):
+    """One array of the samples, on their device: GPU samples are stacked on the GPU."""
+    arrays = [s._data if getattr(s, "_is_tensor", False) else s for s in samples]
+    on_device = [_on_device(a) for a in arrays]
+    if all(on_device):
+        return backend.array_module(arrays[0]).stack(arrays)
+    if any(on_device):
+        raise backend.DeviceError("The samples of this data set are on different devices (some on the "
+                                  "GPU, some on the CPU); move them to one device first.")
+    return np.stack([backend.to_host(a) for a in arrays])
 
 
 def _collate(items):
     if isinstance(items[0], tuple):
-        return tuple(np.stack([np.asarray(item[k]) for item in items]) for k in range(len(items[0])))
-    return np.stack([np.asarray(item) for item in items])
+        return tuple(_stack_samples([item[k] for item in items]) for k in range(len(items[0])))
+    return _stack_samples(items)

@@ -11,6 +11,7 @@ import numbers
 
 from . import backend
 from .ops import stable_sigmoid
+from .convert import host_array
 from .tensor import Function, Tensor, _operand
 
 __all__ = ["softmax", "log_softmax", "gelu", "where", "concatenate", "stack", "linear",
@@ -214,9 +215,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def _target_tensor(target, like: Tensor, loss: str) -> Tensor:
     """Targets as a tensor of ``like``'s dtype and device (they are data, not parameters)."""
-    if not isinstance(target, Tensor):
-        return Tensor(backend.to_host(target) if hasattr(target, "shape") else target,
-                      dtype=like.dtype, device=like.device)
+    if not isinstance(target, Tensor):  # arrays already on the device stay there (no round trip)
+        return Tensor(target, dtype=like.dtype, device=like.device)
     if target.device != like.device:
         raise backend.DeviceError(f"{loss}: predictions on '{like.device}', targets on "
                                   f"'{target.device}'. Move one with .to(...).")
@@ -265,14 +265,16 @@ class CrossEntropy(Function):
 
 
 def _class_indices(targets, logits: Tensor):
+    """The targets as an integer array: host data stays on the host until it has been checked."""
     if isinstance(targets, Tensor):
         indices = targets._data
         if targets.device != logits.device:
             raise backend.DeviceError(f"cross_entropy: logits on '{logits.device}', targets on "
                                       f"'{targets.device}'. Move one with .to(...).")
+    elif hasattr(targets, "shape") and backend.device_of(targets) != "cpu":
+        indices = backend.to_device(targets, logits.device)
     else:
-        indices = Tensor(targets, device=logits.device)._data if not hasattr(targets, "shape") \
-            else backend.to_device(targets, logits.device)
+        indices = host_array(targets)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy targets must be integer class indices, got dtype {indices.dtype}. "
                         "For probabilities or one-hot rows, convert with argmax first; for class "
@@ -293,13 +295,12 @@ def cross_entropy_tensor(logits: Tensor, targets) -> Tensor:
         raise ValueError("cross_entropy: no predictions given (empty batch).")
     if indices.ndim != 1:
         indices = indices.reshape(-1)
-    low, high = int(indices.min()), int(indices.max())
-    if low < 0 or high >= n_classes:
-        bad = low if low < 0 else high
-        raise IndexError(f"cross_entropy: class index {bad} is outside 0..{n_classes - 1} "
-                         f"({n_classes} logits per sample).")
+    # Checked where the targets are: on the host before they move (free), on a GPU without
+    # waiting for it (an index out of range would silently pick another logit there).
+    backend.check_range(indices, 0, n_classes - 1, lambda bad: IndexError(
+        f"cross_entropy: class index {bad} is outside 0..{n_classes - 1} ({n_classes} logits per sample)."))
     flat = logits.reshape(-1, n_classes) if len(shape) != 2 else logits
-    return CrossEntropy.apply(flat, targets=indices)
+    return CrossEntropy.apply(flat, targets=backend.to_device(indices, logits.device))
 
 
 def _wrong_targets(shape: tuple, given: tuple):
@@ -343,6 +344,6 @@ def bce_with_logits_tensor(scores: Tensor, targets) -> Tensor:
         targets = Tensor(targets._data, dtype=scores.dtype)
     _check_same_shape(scores, targets, loss, ("scores", "score"))
     t = targets._data
-    if not bool(((t >= 0) & (t <= 1)).all()):
-        raise ValueError("binary cross-entropy targets must lie in [0, 1] (NaN is not allowed).")
+    backend.check_later(~((t >= 0) & (t <= 1)).all(), lambda: ValueError(
+        "binary cross-entropy targets must lie in [0, 1] (NaN is not allowed)."))
     return BCEWithLogits.apply(scores, targets)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backend
 from ._checks import real_number
 from .scalar import Value
 
@@ -116,7 +117,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, rtol: float = 1e-6, atol: float = 1
     numeric = numerical_grad(fn, inputs, eps, projection)
     problems = []
     for i, (a, n) in enumerate(zip(analytic, numeric)):
-        a, n = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
+        a, n = backend.to_host(a).astype(np.float64), backend.to_host(n).astype(np.float64)
         bad = np.abs(a - n) > atol + rtol * np.abs(n)
         for idx in zip(*np.nonzero(np.atleast_1d(bad))):
             a_i, n_i = np.atleast_1d(a)[idx], np.atleast_1d(n)[idx]

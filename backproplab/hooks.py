@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from . import backend
 from .nn.module import Module, flatten_values
 
 __all__ = ["ActivationRecorder", "gradient_norms", "parameter_norms", "UpdateRatioTracker"]
@@ -24,18 +25,40 @@ def _as_host(param, attr: str):
     """A parameter's data or grad as a float64 NumPy array (either mode)."""
     if getattr(param, "_is_tensor", False):
         value = getattr(param, attr if attr == "grad" else "_data")
-        return None if value is None else np.asarray(param._to_host(value), dtype=np.float64)
+        return None if value is None else backend.to_host(value).astype(np.float64)
     values = flatten_values(param)
     return np.array([getattr(v, "grad" if attr == "grad" else "data") for v in values], dtype=np.float64)
 
 
+def gradient_norm_vector(model: Module):
+    """``(names, norms)``: the L2 norm of each parameter's gradient as one float64 array.
+
+    For tensor models the norms are computed where the gradients are and stay there (on a
+    GPU: no copy, no waiting); ``backend.to_host(norms)`` reads them.  Scalar-mode models,
+    or parameters on several devices, give a NumPy array.
+    """
+    named = list(model.named_parameters())
+    names = [name for name, _ in named]
+    params = [p for _, p in named]
+    devices = {p.device for p in params if getattr(p, "_is_tensor", False)}
+    if len(devices) != 1 or not all(getattr(p, "_is_tensor", False) for p in params):
+        norms = []
+        for param in params:
+            grad = _as_host(param, "grad")
+            norms.append(0.0 if grad is None else float(np.sqrt((grad * grad).sum())))
+        return names, np.array(norms, dtype=np.float64)
+    xp = params[0].xp
+    norms = []
+    for param in params:  # the same float64 arithmetic as on the host, on the gradient's device
+        grad = None if param.grad is None else param.grad.astype(xp.float64)
+        norms.append(xp.zeros((), dtype=xp.float64) if grad is None else xp.sqrt((grad * grad).sum()))
+    return names, xp.stack(norms)
+
+
 def gradient_norms(model: Module) -> dict:
     """``{parameter name: L2 norm of its gradient}`` (0.0 where no gradient was computed)."""
-    norms = {}
-    for name, param in model.named_parameters():
-        grad = _as_host(param, "grad")
-        norms[name] = 0.0 if grad is None else float(np.sqrt((grad * grad).sum()))
-    return norms
+    names, norms = gradient_norm_vector(model)
+    return dict(zip(names, backend.to_host(norms).tolist()))
 
 
 def parameter_norms(model: Module) -> dict:
@@ -98,7 +121,7 @@ class ActivationRecorder:
 
     def _backward_hook(self, name):
         def record(module, grad):
-            self.output_grads[name] = np.array(module.parameters()[0]._to_host(grad))
+            self.output_grads[name] = backend.to_host(grad).copy()
         return record
 
     def remove(self) -> None:

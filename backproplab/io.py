@@ -25,6 +25,8 @@ import zipfile
 
 import numpy as np
 
+from . import backend
+
 __all__ = ["save", "load"]
 
 _MAGIC = b"\x93NUMPY"
@@ -96,7 +98,7 @@ def _write_npz(f, state: dict) -> None:
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for name, array in state.items():
             with archive.open(name + ".npy", "w", force_zip64=True) as entry:
-                np.lib.format.write_array(entry, np.asarray(array), allow_pickle=False)
+                np.lib.format.write_array(entry, backend.to_host(array), allow_pickle=False)
 
 
 def _new_file_mode(target: str) -> int:

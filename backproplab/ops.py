@@ -176,9 +176,10 @@ class Exp(Function):
 
 class Log(Function):
     def forward(self, a):
-        if not bool((a > 0).all()):
-            raise ValueError("log of zero or negative values. If these are probabilities, use "
-                             "log_softmax / cross_entropy, or clip them away from 0.")
+        # On a GPU the check is queued, not read: reading it would make every step wait
+        backend.check_later(~(a > 0).all(), lambda: ValueError(
+            "log of zero or negative values. If these are probabilities, use log_softmax / "
+            "cross_entropy, or clip them away from 0."))
         self.a = a
         return backend.array_module(a).log(a)
 
@@ -367,7 +368,12 @@ def _is_advanced(index) -> bool:
 
 
 class GetItem(Function):
-    """x[index]: slices, integers, integer arrays and boolean masks."""
+    """x[index]: slices, integers, integer arrays and boolean masks.
+
+    The index arrives on the input's device with its integer arrays checked against the
+    input's shape (``convert.device_index``, or the caller, as ``Embedding`` does): CuPy would
+    silently wrap an index that is out of range.
+    """
 
     def forward(self, a, index):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
@@ -381,7 +387,7 @@ class GetItem(Function):
         xp = backend.array_module(g)
         grad = xp.zeros(self.shape, dtype=g.dtype)
         if _is_advanced(self.index):
-            backend.scatter_add(grad, self.index, g)  # repeated indices add up
+            backend.scatter_add(grad, self.index, g, checked=True)  # repeated indices add up
         else:
             grad[self.index] = g
         return (grad,)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backend
 from .tensor import Tensor
 
 __all__ = ["is_scalar_model", "forward_batch", "classes_from_outputs"]
@@ -25,7 +26,7 @@ def forward_batch(model, X, scalar_mode: bool | None = None):
     if scalar_mode is None:
         scalar_mode = is_scalar_model(model)
     if scalar_mode:
-        X = X.numpy() if isinstance(X, Tensor) else np.asarray(X)
+        X = backend.to_host(X)
         return [model(list(x)) for x in X]
     if not isinstance(X, Tensor):
         like = model.parameters()[0]

@@ -23,7 +23,7 @@ class PythonProtocols:
             raise RuntimeError(f"The truth value of a tensor with {self.size} elements (shape "
                                f"{self.shape}) is ambiguous. Use .any() (is any element true?) or "
                                ".all() (are all true?), e.g. if (x > 0.5).all(): ...")
-        return bool(self._data.reshape(()).item())
+        return bool(self._host_number())
 
     def __float__(self): return float(self._one_number("float()"))
     def __int__(self): return int(self._one_number("int()"))
@@ -38,7 +38,13 @@ class PythonProtocols:
         if self.size != 1:
             raise ValueError(f"{what} needs a tensor with one element; this one has shape {self.shape}. "
                              "Reduce it first (.sum(), .mean()) or use .tolist() for every value.")
-        return self._data.reshape(()).item()
+        return self._host_number()
+
+    def _host_number(self):
+        """The one value, read from the device through ``backend.to_host`` (queued checks first)."""
+        from . import backend
+
+        return backend.to_host(self._data.reshape(())).item()
 
     def __format__(self, spec: str) -> str:
         if self.size == 1:
@@ -59,7 +65,7 @@ class PythonProtocols:
         return (self[i] for i in range(len(self._data)))
 
     def __contains__(self, value) -> bool:
-        return bool((self._data == getattr(value, "_data", value)).any())
+        return bool((self == value).any())
 
     def __array__(self, dtype=None, copy=None):
         if self.device != "cpu":  # moving data off the GPU is always explicit

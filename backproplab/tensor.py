@@ -222,7 +222,7 @@ class Tensor(PythonProtocols):
         if self.size != 1:
             raise ValueError(f"item() needs a tensor with one element; this one has shape {self.shape}. "
                              "Reduce it first, e.g. with .sum() or .mean().")
-        return self._data.reshape(()).item()
+        return backend.to_host(self._data.reshape(())).item()  # a read: queued device checks first
 
     def to(self, device: str) -> "Tensor":
         """This tensor on ``device``; gradients flow back across the move."""
@@ -245,13 +245,14 @@ class Tensor(PythonProtocols):
 
     def _from_host(self, array):
         """A NumPy array converted to this tensor's device and dtype."""
-        return backend.to_device(np.asarray(array), self.device, dtype=self.dtype)
+        return backend.to_device(array, self.device, dtype=self.dtype)
 
     def _to_host(self, array):
         return backend.to_host(array)
 
     def _take_rows(self, index) -> "Tensor":
-        return Tensor._wrap(self._data[backend.to_device(index, self.device)])
+        """Rows ``index`` (checked: CuPy would wrap an index out of range), not differentiable."""
+        return Tensor._wrap(backend.take(self._data, index))
 
     # ------------------------------------------------------------------ backward
 
@@ -359,12 +360,12 @@ class Tensor(PythonProtocols):
     def __getitem__(self, index): return ops.GetItem.apply(self, index=_index(index, self))
 
     # Comparisons give boolean tensors (masks); they are not differentiable.
-    def __gt__(self, other): return Tensor._wrap(self._data > _raw(other))
-    def __ge__(self, other): return Tensor._wrap(self._data >= _raw(other))
-    def __lt__(self, other): return Tensor._wrap(self._data < _raw(other))
-    def __le__(self, other): return Tensor._wrap(self._data <= _raw(other))
-    def __eq__(self, other): return Tensor._wrap(self._data == _raw(other))
-    def __ne__(self, other): return Tensor._wrap(self._data != _raw(other))
+    def __gt__(self, other): return Tensor._wrap(self._data > _raw(other, self))
+    def __ge__(self, other): return Tensor._wrap(self._data >= _raw(other, self))
+    def __lt__(self, other): return Tensor._wrap(self._data < _raw(other, self))
+    def __le__(self, other): return Tensor._wrap(self._data <= _raw(other, self))
+    def __eq__(self, other): return Tensor._wrap(self._data == _raw(other, self))
+    def __ne__(self, other): return Tensor._wrap(self._data != _raw(other, self))
 
     def exp(self): return ops.Exp.apply(self)
     def log(self): return ops.Log.apply(self)

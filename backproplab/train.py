@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import losses
+from . import backend, losses
 from .grad_mode import no_grad
-from .hooks import UpdateRatioTracker, gradient_norms
+from .hooks import UpdateRatioTracker, gradient_norm_vector
 from .predict import classes_from_outputs, forward_batch, is_scalar_model
 from .progress import progress_bar
 from .tensor import Tensor
@@ -37,9 +37,17 @@ class History:
 
 
 def accuracy(preds, targets) -> float:
-    """Share of correct class predictions (argmax of several outputs, or one score > 0)."""
-    targets = targets.numpy() if isinstance(targets, Tensor) else np.asarray(targets)
-    return float((classes_from_outputs(preds) == targets.reshape(-1)).mean())
+    """Share of correct class predictions (argmax of several outputs, or one score > 0).
+
+    For predictions on a GPU it is counted there and only the share is read back.
+    """
+    if isinstance(preds, Tensor) and preds.device != "cpu":
+        scores = preds._data.reshape(len(preds._data), -1)
+        classes = scores[:, 0] > 0 if scores.shape[1] == 1 else scores.argmax(axis=1)
+        labels = targets._data if isinstance(targets, Tensor) else targets
+        labels = backend.to_device(labels, preds.device).reshape(-1)
+        return float(backend.to_host((classes == labels).sum())) / len(labels)
+    return float((classes_from_outputs(preds) == backend.to_host(targets).reshape(-1)).mean())
 
 
 def _default_metric(loss_fn):
@@ -75,6 +83,7 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
     scalar_mode = is_scalar_model(model)
     history = History(metric_name=getattr(metric_fn, "__name__", "metric"))
     tracker = UpdateRatioTracker(model) if record_updates else None
+    norms = _NormRecorder(history) if record_gradients else None
     batches = len(loader) if hasattr(loader, "__len__") else None
     if batches == 0:
         raise ValueError("The loader has no batches: the data set is empty, or drop_last=True with "
@@ -99,12 +108,11 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
                         raise (ValueError if bad_data else FloatingPointError)(message)
                     history.stopped = message
                     print(message)
-                    return history
+                    return history  # the finally block writes the recorded norms
                 optimizer.zero_grad()
                 loss.backward()
-                if record_gradients:
-                    for name, norm in gradient_norms(model).items():
-                        history.grad_norms.setdefault(name, []).append(norm)
+                if norms:
+                    norms.record(model)
                 if tracker:
                     tracker.before()
                 optimizer.step()
@@ -121,6 +129,8 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
             if seen == 0:
                 raise ValueError(f"The loader gave no batches in epoch {epoch} (a generator is used up "
                                  "after one pass; use bp.data.DataLoader, which starts again each epoch).")
+            if norms:
+                norms.write()  # before the callback: the dashboard draws them
             history.loss.append(total / seen)
             if metric_fn:
                 history.metric.append(metric_total / seen)
@@ -130,9 +140,38 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
                 callback(epoch, history)
     finally:
         bar.close()
+        if norms:
+            norms.write()
         if tracker:
             history.update_ratios = tracker.history
     return history
+
+
+class _NormRecorder:
+    """Gradient norms of every step, kept on the device and written to the history per epoch.
+
+    Copying every gradient to the host (or even reading one norm) each step would make a GPU
+    wait every step; the norms of an epoch are read back in one copy instead.
+    """
+
+    def __init__(self, history: History):
+        self.history, self.names, self.steps = history, None, []
+
+    def record(self, model) -> None:
+        """Compute this step's norms where the gradients are; nothing is read."""
+        self.names, vector = gradient_norm_vector(model)
+        self.steps.append(vector)
+
+    def write(self) -> None:
+        """Read the recorded norms (one copy) and append them to ``history.grad_norms``."""
+        if not self.steps:
+            return
+        xp = backend.array_module(self.steps[0])
+        rows = backend.to_host(xp.stack(self.steps)).tolist()
+        self.steps = []
+        for row in rows:
+            for name, norm in zip(self.names, row):
+                self.history.grad_norms.setdefault(name, []).append(norm)
 
 
 def _check_arguments(model, loss_fn, optimizer, loader, metric) -> None:
@@ -165,9 +204,9 @@ def _non_finite(data, what: str, top: bool = True) -> str | None:
             if problem:
                 return problem
         return None
-    array = data.numpy() if isinstance(data, Tensor) else data
-    if not hasattr(array, "dtype") or array.dtype.kind != "f" or not array.size:
+    if not hasattr(data, "dtype") or data.dtype.kind != "f" or not data.size:
         return None
+    array = backend.to_host(data)  # once per fit (and after a NaN loss), not every step
     finite = np.isfinite(array)
     if bool(finite.all()):
         return None

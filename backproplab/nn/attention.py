@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
 from .._checks import whole_number
+from ..convert import host_array
 from ..random import rng_for
 from ..tensor import Tensor
 from .conv_layers import LayerNorm
@@ -100,7 +100,9 @@ class TransformerLM(Module):
         self.head = Linear(d_model, vocab_size, seed=seeds[-1], dtype=dtype, device=device)
 
     def forward(self, ids) -> Tensor:
-        array = ids.data if isinstance(ids, Tensor) else backend.to_device(ids, self.head.weight.device)
+        array = ids._data if isinstance(ids, Tensor) else ids
+        if not hasattr(array, "shape"):
+            array = host_array(array)  # host ids are checked by the embedding before they move
         if array.ndim != 2:
             raise ValueError(f"TransformerLM expects token ids of shape (batch, time), got {tuple(array.shape)}.")
         t = array.shape[1]

@@ -105,17 +105,29 @@ class Dropout(Module):
 
     In ``eval()`` mode it does nothing.  The scaling keeps the expected value of every
     activation the same in both modes.
+
+    The mask is drawn where the data is: on the CPU from ``seed``'s NumPy generator, on a GPU
+    from a generator of the GPU, seeded once from the CPU one (copying a mask over would make
+    every step wait).  Both are repeatable; they draw different masks.
     """
 
     def __init__(self, p: float = 0.5, seed: int | None = None):
         self.p = real_number(p, "Dropout probability p", 0.0, 1.0, high_open=True)
         self._rng = rng_for(seed)
+        self._device_rng = None
 
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
-        keep = self._rng.random(x.shape) >= self.p
-        mask = backend.to_device(keep, x.device, dtype=x.dtype) / (1 - self.p)
+        if x.device == "cpu":
+            keep = self._rng.random(x.shape) >= self.p
+            mask = backend.to_device(keep, "cpu", dtype=x.dtype) / (1 - self.p)
+        else:
+            if self._device_rng is None:
+                self._device_rng = backend.random_generator(x.device, int(self._rng.integers(2**63)))
+            draw_dtype = x.dtype if x.dtype.kind == "f" else "float64"
+            keep = self._device_rng.random(x.shape, dtype=draw_dtype) >= self.p
+            mask = keep.astype(x.dtype) / (1 - self.p)
         return x * Tensor._wrap(mask)
 
     def _extra_repr(self):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from .. import backend
 from .._checks import whole_number
+from ..convert import host_array
 from ..functional import linear, stack
+from ..ops import GetItem
 from ..random import rng_for
 from ..tensor import Tensor
 from .layers import _as_input, _check_same_device
@@ -34,15 +36,17 @@ class Embedding(Module):
 
     def forward(self, ids) -> Tensor:
         """ids: integers of any shape -> embeddings of shape ids.shape + (embedding_dim,)."""
-        array = ids.data if isinstance(ids, Tensor) else backend.to_device(ids, self.weight.device)
+        array = ids._data if isinstance(ids, Tensor) else ids
+        if not hasattr(array, "shape"):
+            array = host_array(array)
         if array.dtype.kind not in "iu":
             raise TypeError(f"Embedding needs integer token ids, got dtype {array.dtype}.")
         n = self.weight.shape[0]
-        if array.size and (int(array.min()) < 0 or int(array.max()) >= n):
-            bad = int(array.min()) if int(array.min()) < 0 else int(array.max())
-            raise IndexError(f"Token id {bad} is outside the vocabulary 0..{n - 1}. Check the "
-                             "tokenizer, or make the embedding larger.")
-        return self.weight[array]
+        # Checked where the ids are: host ids before they move, GPU ids without waiting for it
+        backend.check_range(array, 0, n - 1, lambda bad: IndexError(
+            f"Token id {bad} is outside the vocabulary 0..{n - 1}. Check the tokenizer, or make the "
+            "embedding larger."))
+        return GetItem.apply(self.weight, index=backend.to_device(array, self.weight.device))
 
 
 def _uniform_weights(rng, shape, hidden: int):

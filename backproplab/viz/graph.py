@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, PathPatch
 from matplotlib.path import Path
 
+from .. import backend
 from ..autograd import topological_order
 from ..scalar import Value
 from ..tensor import _FREED
@@ -267,7 +268,7 @@ def _colour_scale(ax, norm, layout, scale, fontsize, tensor: bool) -> None:
 
 def as_values(array, name: str) -> list:
     """A 2-D array as a nested list of labelled Values (``name[i,j]``)."""
-    array = np.asarray(array, dtype=float)
+    array = backend.to_host(array).astype(float)
     if array.ndim != 2:
         raise ValueError(f"as_values expects a 2-D array, got shape {array.shape}.")
     return [[Value(float(array[i, j]), label=f"{name}{i}{j}") for j in range(array.shape[1])]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from .. import backend
 from ..grad_mode import no_grad
 from ..predict import classes_from_outputs, forward_batch, is_scalar_model
 
@@ -50,9 +51,10 @@ def predict_classes(model, X) -> np.ndarray:
 def plot_decision_boundary(model, X, y, ax=None, resolution: int | None = None, margin: float = 0.5):
     """Colour the plane by the class the model predicts, with the data on top.
 
-    Works for scalar-mode (one output: class 1 where score > 0) and tensor-mode models.
+    Works for scalar-mode (one output: class 1 where score > 0) and tensor-mode models, and
+    for data given as arrays or tensors on any device (it is copied to the host for drawing).
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = backend.to_host(X), backend.to_host(y)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D inputs of shape (n, 2), got {X.shape}.")
     ax = new_axes(ax, figsize=(4, 4))
@@ -109,12 +111,12 @@ def plot_loss_surface(f, trajectories: dict | None = None, xlim=(-2, 2), ylim=(-
     ax = new_axes(ax, figsize=(5, 4))
     xs, ys = np.linspace(*xlim, resolution), np.linspace(*ylim, resolution)
     gx, gy = np.meshgrid(xs, ys)
-    z = np.asarray(f(gx, gy), dtype=float)
+    z = backend.to_host(f(gx, gy)).astype(float)
     if log_levels:
         z = np.log1p(z - z.min())
     ax.contour(xs, ys, z, levels=levels, cmap="viridis", linewidths=0.7)
     for name, points in (trajectories or {}).items():
-        points = np.asarray(points)
+        points = backend.to_host(points)
         ax.plot(points[:, 0], points[:, 1], marker=".", ms=3, lw=1.2, label=name)
         ax.plot(points[-1, 0], points[-1, 1], marker="x", color="k", ms=6)
     ax.set_xlim(*xlim)

@@ -30,7 +30,7 @@ _HOST_DATA = {
     ("nn/module.py", "state_dict"): "the Python floats of scalar-mode parameters",
     ("datasets/digits.py", "_line"): "generated points (Python floats)",
     ("widgets/lr_explorer.py", "_verdict"): "a list of Python floats (losses)",
-    ("widgets/optimizer_race.py", "trajectories"): "a list of Python floats (points visited)",
+    ("widgets/optimizer_race.py", "race_path"): "a list of Python floats (points visited)",
 }
 
 

@@ -68,7 +68,7 @@ def node_text(node, grad=None, show_grad: bool = True, names: dict | None = None
         else:  # the shape joins the title: long tensor chains need low boxes
             lines[0] += f"  {node.shape}"
         if grad is not None:
-            g = np.asarray(node._to_host(grad), dtype=np.float64)
+            g = backend.to_host(grad).astype(np.float64)
             grad_text = f"grad {_fmt(float(g.reshape(-1)[0]))}" if scalar else f"‖grad‖ {_fmt(float(np.linalg.norm(g)))}"
         else:
             grad_text = "grad ?" if grad_kept else "grad not kept"
@@ -102,7 +102,7 @@ def edge_gradients(node, upstream) -> list:
     # The op's own backward, run again on the gradient it received: exact, and cheap for
     # the small graphs drawn here.
     sent = node._chain(upstream)
-    return [None if g is None else float(np.linalg.norm(np.asarray(node._to_host(g), dtype=np.float64)))
+    return [None if g is None else float(np.linalg.norm(backend.to_host(g).astype(np.float64)))
             for g in sent]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 
+from .. import backend
 from .._checks import choice, whole_number
 from ..hooks import gradient_norms
 from ..losses import mse
@@ -54,7 +55,7 @@ def diagnose(norms: np.ndarray) -> str:
     or every layer's gradient is tiny.  Exploding: the first gets over 100 times the last's,
     or some layer's gradient is huge.
     """
-    norms = np.asarray(norms, dtype=np.float64)
+    norms = backend.to_host(norms).astype(np.float64)
     if norms.ndim != 1 or norms.size < 2:
         raise ValueError("diagnose needs the norms of at least one hidden layer and the output "
                          f"layer (a 1-D array of 2 or more), got shape {norms.shape}.")

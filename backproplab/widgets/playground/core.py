@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from ... import losses
+from ... import backend, losses
 from ...data import DataLoader
 from ...grad_mode import no_grad
 from ...nn.layers import MLP
@@ -162,7 +162,7 @@ class PlaygroundCore:
 
     def _targets(self, y) -> np.ndarray:
         # one output per point, so targets are a column: labels 0/1 or regression values
-        return np.asarray(y, dtype=np.float32).reshape(-1, 1)
+        return backend.to_host(y).astype(np.float32).reshape(-1, 1)
 
     def _make_loader(self) -> DataLoader:
         return DataLoader((self._train_inputs, self._targets(self.y_train)),
@@ -276,7 +276,7 @@ class PlaygroundCore:
     def predict(self, X) -> np.ndarray:
         """The model's score for each point of the plane (n, 2): a logit, or the regression value."""
         with no_grad():
-            return self.model(self._inputs(np.asarray(X, dtype=np.float64))).numpy()[:, 0]
+            return self.model(self._inputs(backend.to_host(X).astype(np.float64))).numpy()[:, 0]
 
     def accuracy(self, split: str = "train") -> float:
         """Share of points of ``split`` ('train' or 'test') on the right side (classification only)."""
@@ -316,7 +316,7 @@ class PlaygroundCore:
         """
         if not self.has_gradients:
             return None
-        return [np.array(layer.weight.grad, dtype=np.float64) for layer in self.model.layers]
+        return [backend.to_host(layer.weight.grad).astype(np.float64) for layer in self.model.layers]
 
     def neuron_gradients(self) -> list | None:
         """d(loss)/d(bias) of every neuron in the last step: its error signal, batch-averaged.
@@ -326,7 +326,7 @@ class PlaygroundCore:
         """
         if not self.has_gradients:
             return None
-        return [np.array(layer.bias.grad, dtype=np.float64) for layer in self.model.layers]
+        return [backend.to_host(layer.bias.grad).astype(np.float64) for layer in self.model.layers]
 
     def layer_gradient_sizes(self) -> list | None:
         """The median |d(loss)/d(weight)| of each layer in the last step, inputs → output.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import backend
 from ... import data as bp_data
 from ...random import rng_for
 
@@ -96,7 +97,7 @@ FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²"
 def make_dataset(name: str, n: int, noise: float, seed: int | None):
     """``(X, y)``: ``n`` points of data set ``name`` on the plane; y int labels or float targets."""
     X, y = DATASETS[name](n, noise, rng_for(seed))
-    return np.asarray(X, dtype=np.float64), y
+    return backend.to_host(X).astype(np.float64), y
 
 
 def feature_columns(X, features) -> np.ndarray:

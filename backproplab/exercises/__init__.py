@@ -16,7 +16,7 @@ answers are run on inputs the checker picks and compared with what the package c
 
 from __future__ import annotations
 
-from . import engine, notebooks_00_05, notebooks_06_09, notebooks_10_17
+from . import engine, notebooks_00_05, notebooks_06_07, notebooks_08_09, notebooks_10_17
 from .core import CORRECT, NOT_SOLVED, Exercise, verdict
 
 __all__ = ["check", "is_correct", "hint", "solution", "for_notebook", "EXERCISES", "Exercise"]
@@ -24,7 +24,7 @@ __all__ = ["check", "is_correct", "hint", "solution", "for_notebook", "EXERCISES
 
 def _registry() -> dict:
     exercises = {}
-    for part in (notebooks_00_05, engine, notebooks_06_09, notebooks_10_17):
+    for part in (notebooks_00_05, engine, notebooks_06_07, notebooks_08_09, notebooks_10_17):
         for exercise in part.EXERCISES:
             if exercise.id in exercises:
                 raise RuntimeError(f"Exercise {exercise.id} is defined twice.")

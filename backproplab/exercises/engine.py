@@ -1,4 +1,4 @@
-"""Exercises of notebook engine."""
+"""Exercises of notebook 03b: build your own engine."""
 
 from .core import Exercise  # noqa: F401
 

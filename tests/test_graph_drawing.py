@@ -44,6 +44,22 @@ def unrolled_rnn():
     return rnn, states, loss
 
 
+def node_by_node_network(sizes=(2, 4, 4, 1)):
+    """A tanh network written one * and + at a time (micrograd's graph), loss on one point."""
+    rng = np.random.default_rng(0)
+    activations = [bp.Value(v, label=f"x{i}") for i, v in enumerate([0.5, -1.0, 2.0][:sizes[0]])]
+    for layer, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        outputs = []
+        for j in range(n_out):
+            weights = [bp.Value(float(rng.normal()), label=f"w{layer}{j}{i}") for i in range(n_in)]
+            total = sum((w * a for w, a in zip(weights, activations)), bp.Value(0.0, label=f"b{layer}{j}"))
+            outputs.append(total.tanh())
+        activations = outputs
+    loss = (activations[0] - 1.0) ** 2
+    loss.backward()
+    return loss
+
+
 def layout_of(root, direction="LR", grads=None, names=None):
     nodes = topological_order(root)
     texts = {n: node_text(n, grads.get(n) if grads else n.grad, names=names or {}) for n in nodes}
@@ -72,10 +88,13 @@ def inside(point, centre, size, margin=1.0):
     return (abs(point[0] - centre[0]) < size[0] / 2 - margin and abs(point[1] - centre[1]) < size[1] / 2 - margin)
 
 
-@pytest.mark.parametrize("name", ["micrograd", "matmul", "rnn-LR", "rnn-TB"])
+@pytest.mark.parametrize("name", ["micrograd", "matmul", "rnn-LR", "rnn-TB", "network-107"])
 def test_no_box_overlaps_another_and_no_edge_runs_through_a_box(name):
     if name == "micrograd":
         root, direction = micrograd_example(), "LR"
+    elif name == "network-107":
+        root, direction = node_by_node_network(), "LR"
+        assert len(topological_order(root)) == 107
     elif name == "matmul":
         root, direction = matmul_graph(), "LR"
     else:
@@ -91,6 +110,15 @@ def test_no_box_overlaps_another_and_no_edge_runs_through_a_box(name):
             flow = 0 if direction == "LR" else 1
             sign = 1 if direction == "LR" else -1
             assert sign * layout.centres[parent][flow] < sign * layout.centres[node][flow]
+
+
+def test_a_graph_of_over_100_nodes_is_drawn_at_readable_size():
+    root = node_by_node_network()
+    ax = draw_graph(root)
+    sizes = {t.get_fontsize() for t in ax.texts}
+    assert min(sizes) >= FONT_SIZE  # drawn at full size: the figure grows instead
+    width, height = ax.figure.get_size_inches()
+    assert width * 72 >= layout_of(root).width  # every box fits the figure
 
 
 def test_the_matrix_product_is_drawn_with_few_crossings():

@@ -35,7 +35,7 @@ def test_draw_graph_refuses_a_huge_graph_with_the_count():
     x = bp.Value(1.0)
     for _ in range(100):
         x = x * 1.01
-    with pytest.raises(GraphTooLarge, match="201 nodes.*at most 60"):
+    with pytest.raises(GraphTooLarge, match="201 nodes.*at most 120"):
         draw_graph(x)
 
 

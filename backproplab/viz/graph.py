@@ -30,7 +30,7 @@ from .names import node_name_map, node_title
 __all__ = ["draw_graph", "graph_layout", "GraphTooLarge", "node_text", "edge_gradients", "as_values",
            "scalar_matmul", "GRADIENT_COLORMAP"]
 
-MAX_NODES = 60
+MAX_NODES = 120   # a 2-4-4-1 network written node by node (107 nodes) still reads at 9 pt
 FONT_SIZE = 9.0
 MIN_READABLE_FONT = 8.0
 MARGIN = 10.0          # points around the drawing

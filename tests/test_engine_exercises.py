@@ -5,7 +5,6 @@ way than the reference), and name the first wrong value or local derivative.
 """
 
 import math
-import time
 from pathlib import Path
 
 import nbformat
@@ -97,6 +96,8 @@ Value.tanh = tanh
     ("return Value(self.data + other.data, (self, other), (Value(1.0), Value(1.0)))",
      "should be a plain number"),
     ("return Value(self.data + other.data, (self, 2.0), (1.0, 1.0))", "not a Value"),
+    ("import types; return types.SimpleNamespace(data=self.data + other.data, grad=0.0)",
+     "without _parents, _local_grads"),
 ])
 def test_malformed_nodes_get_clear_words(wrong, expected):
     source = f"""
@@ -177,12 +178,10 @@ def test_the_reference_engine_trains_a_network_through_its_own_backward():
 
 
 @pytest.mark.parametrize("exercise_id", sorted(e for e in EXERCISES if e.startswith("03b.")))
-def test_checkers_are_deterministic_fast_and_silent(exercise_id, capsys):
+def test_checkers_are_deterministic_and_silent(exercise_id, capsys):
     exercise = EXERCISES[exercise_id]
     for source in (exercise.solution, exercise.wrong):
         namespace = learner_cell(exercise.setup, source)
-        start = time.perf_counter()
         first = verdict(exercise, namespace[exercise.name])
-        assert time.perf_counter() - start < 1.0
         assert verdict(exercise, namespace[exercise.name]) == first
     assert capsys.readouterr().out == ""

@@ -54,7 +54,7 @@ ALL_OPS = [op for _, ops in STEP_OPS.values() for op in ops]
 # Random expressions leave out the powers that need a positive or non-zero base (checked alone).
 PROGRAM_OPS = [op for op in ALL_OPS if op not in ("a**-1", "a**0.5")]
 LEAVES = ("a", "b", "c")
-DEEP_CHAIN = 20_000
+DEEP_CHAIN = 10_000
 
 
 def _num(x) -> str:
@@ -124,9 +124,12 @@ def _chain_rule(root, formula: str) -> dict:
 def _result(node, formula: str):
     if node is None:
         raise NotSolved()
-    if not _is_node(node):
-        raise Wrong(f"{formula} should return a Value (with data, parents and local derivatives), "
-                    f"got {type(node).__name__} {node!r}.")
+    if not hasattr(node, "data"):
+        raise Wrong(f"{formula} should return a Value, got {type(node).__name__} {node!r}.")
+    missing = [name for name in ("grad", "_parents", "_local_grads") if not hasattr(node, name)]
+    if missing:
+        raise Wrong(f"{formula} returned a node without {', '.join(missing)}: build it with "
+                    "Value(data, parents, local_grads, op), as __neg__ does.")
     return node
 
 

@@ -7,6 +7,7 @@ transposed or hard-coded answer shows), against what the package itself computes
 
 import numpy as np
 
+from .. import backend
 from .checks import Wrong, call, expect_close
 from .core import Exercise, NotSolved
 
@@ -18,10 +19,10 @@ def _rng():
 def _compare(got, expected, what: str) -> None:
     """``expect_close``, with a word on the two commonest slips: a constant factor, a transpose."""
     try:
-        got_array = np.asarray(got.numpy() if hasattr(got, "numpy") else got, dtype=np.float64)
+        got_array = backend.to_host(got).astype(np.float64)
     except (TypeError, ValueError):
         raise Wrong(f"{what} should be a number or an array, got {type(got).__name__}.") from None
-    expected = np.asarray(expected, dtype=np.float64)
+    expected = backend.to_host(expected).astype(np.float64)
     if got_array.shape == expected.shape[::-1] and got_array.shape != expected.shape:
         raise Wrong(f"{what} should have shape {expected.shape}, yours has {got_array.shape}: it looks "
                     "transposed (a gradient has the shape of what it is the gradient of).")
@@ -151,7 +152,7 @@ def _counted_function(A, c, calls: list):
     """f(w) = sum(tanh(A w + c)^2) + |w|^2 / 2, as a NumPy function that records each call."""
     def f(w):
         calls.append(1)
-        w = np.asarray(w, dtype=np.float64)
+        w = backend.to_host(w).astype(np.float64)
         return float(np.sum(np.tanh(A @ w + c) ** 2) + 0.5 * np.sum(w * w))
     return f
 
@@ -186,7 +187,17 @@ def _check_directional_derivative(directional_derivative):
 
 
 EXERCISES = [
-    Exercise("06.1", "Write unbroadcast(grad, shape): the gradient of an input of `shape` that was "
+    Exercise("06.1", "Gradient of (x + b).sum() with respect to b, x of shape (4, 3), b of shape (3,).",
+             answer=[4.0, 4.0, 4.0],
+             hints=["Each b[j] is added to every row of x, and the gradient of a sum is 1 for each use.",
+                    "b was broadcast over 4 rows: each b[j] was used 4 times."],
+             solution="""
+                 x = bp.Tensor(np.ones((4, 3)))
+                 b = bp.Tensor(np.zeros(3), requires_grad=True)
+                 (x + b).sum().backward()
+                 answer = b.grad
+             """, wrong="answer = [1.0, 1.0, 1.0]"),
+    Exercise("06.2", "Write unbroadcast(grad, shape): the gradient of an input of `shape` that was "
                      "broadcast to grad's shape.", checker=_check_unbroadcast, name="unbroadcast",
              hints=["Broadcasting adds axes in front and stretches axes of size 1; each entry was used "
                     "once per copy, so its gradient is the sum over the copies.",
@@ -208,7 +219,7 @@ EXERCISES = [
                          grad = grad.sum(axis=0)
                      return grad
              """),
-    Exercise("06.2", "Write the backward rule of a dense layer, y = x @ W.T + b, as a bp.Function.",
+    Exercise("06.3", "Write the backward rule of a dense layer, y = x @ W.T + b, as a bp.Function.",
              checker=_check_linear, name="Linear",
              hints=["The layer stores W with one row per output, shape (out, in), like bp.nn.Linear: "
                     "adapt the rules for X @ W to X @ W.T.",

@@ -49,10 +49,11 @@ def _check_train_step(train_step):
     from .. import Value
     rng = np.random.default_rng(0)
     for _ in range(6):
-        w0, x, target = rng.uniform(-1, 1), rng.uniform(-2, 2), rng.uniform(-0.9, 0.9)
+        # plain floats: a NumPy scalar on the left of `*` would not hand over to Value
+        w0, x, target = (float(v) for v in (rng.uniform(-1, 1), rng.uniform(-2, 2), rng.uniform(-0.9, 0.9)))
         lr = float(rng.choice([0.05, 0.1, 0.3]))
         w = Value(w0)
-        ((w * x).tanh() - target).__pow__(2).backward()
+        (((w * x).tanh() - target) ** 2).backward()
         expected = w0 - lr * w.grad
         got = _number(call(train_step, w0, x, target, lr), "train_step's result")
         if abs(got - expected) > 1e-9 + 1e-6 * abs(expected):
@@ -129,9 +130,8 @@ def _check_cross_entropy_gradient(cross_entropy_gradient):
     for n, k in ((1, 3), (4, 2), (5, 4)):
         logits, labels = rng.normal(scale=2.0, size=(n, k)), rng.integers(0, k, size=n)
         expected = _tensor_grad(losses.cross_entropy, logits, labels)
-        got = _array(call(cross_entropy_gradient, logits.copy(), labels.copy()),
-                     f"the gradient for {n} samples of {k} classes")
-        what = f"the gradient for {n} samples of {k} classes"
+        what = f"the gradient for {n} sample{'s' if n > 1 else ''} of {k} classes"
+        got = _array(call(cross_entropy_gradient, logits.copy(), labels.copy()), what)
         p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         if got.shape == p.shape and (np.allclose(got, p) or np.allclose(got, p / n)):
             raise Wrong(f"{what} is the softmax p alone; subtract 1 at each sample's true class (p − y).")
@@ -159,6 +159,23 @@ def _check_division_local_grads(division_local_grads):
                 raise Wrong(f"{name} at a = {a_value:.4f}, b = {b_value:.4f} should be {expected:.6g}, "
                             f"got {got:.6g}.{sign}")
 
+
+# Three functions of notebook 03 (defined in a cell of the notebook, and here for the tests);
+# one of them takes a number out of the graph that its result depends on.
+PLANTED_BUG = """
+import math
+
+def log_sum_exp(a, b):
+    m = max(a.data, b.data)          # subtracted for safety, as cross_entropy does
+    return ((a - m).exp() + (b - m).exp()).log() + m
+
+def normalised(a, b):
+    length = math.sqrt(a.data**2 + b.data**2)
+    return a / length
+
+def swish(a, b):
+    return a * (a * b).sigmoid()
+"""
 
 # ---------------------------------------------------------------------------- 04: an optimizer step
 
@@ -213,6 +230,10 @@ def _check_epoch_batches(epoch_batches):
     second = [np.asarray(b).tolist() for b in call(epoch_batches, 30, 8, np.random.default_rng(8))]
     if first == second:
         raise Wrong("two different random generators gave the same batches: draw the order from rng.")
+    again = [np.asarray(b).tolist() for b in call(epoch_batches, 30, 8, np.random.default_rng(7))]
+    if again != first:
+        raise Wrong("the same seed gave different batches: draw the order from rng only, so that a "
+                    "seed repeats the epoch.")
 
 
 def _early_stop_reference(val_losses, patience):
@@ -377,6 +398,18 @@ EXERCISES = [
                  def division_local_grads(a, b):
                      return 1 / b, a / b**2
              """),
+    Exercise("03.4", "Which of log_sum_exp, normalised and swish computes wrong gradients? Find it "
+                     "with bp.gradcheck.", answer="normalised", setup=PLANTED_BUG,
+             hints=["Call bp.gradcheck(f, [0.7, -1.2], raise_exception=False) for each of the three "
+                    "functions: it returns False where backprop and finite differences disagree.",
+                    "A number taken out with .data is a constant for the backward pass. That is "
+                    "harmless only when the result does not depend on it."],
+             solution="""
+                 answer = None
+                 for f in (log_sum_exp, normalised, swish):
+                     if not bp.gradcheck(f, [0.7, -1.2], raise_exception=False):
+                         answer = f.__name__
+             """, wrong='answer = "log_sum_exp"'),
     Exercise("04.1", "One SGD step from w = 1 with gradient 0.5 and learning rate 0.1.", answer=0.95,
              hints="w_new = w - lr * gradient.", solution="answer = 1 - 0.1 * 0.5",
              wrong="answer = 1 + 0.1 * 0.5"),

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .. import backend
 from .checks import call, expect_close, expect_equal
 from .core import Wrong
 
@@ -32,7 +33,7 @@ def _number(result, what: str) -> float:
     if isinstance(result, Value):
         result = result.data
     try:
-        number = float(np.asarray(result, dtype=np.float64).reshape(-1)[0]) \
+        number = float(backend.to_host(result).astype(np.float64).reshape(-1)[0]) \
             if np.size(result) == 1 else None
     except (TypeError, ValueError):
         number = None
@@ -45,7 +46,6 @@ def _number(result, what: str) -> float:
 
 def _array(result, what: str) -> np.ndarray:
     """``result`` as a float64 array, with a clear message for what cannot be one."""
-    from .. import backend
     try:
         array = backend.to_host(result).astype(np.float64)
     except (TypeError, ValueError):
@@ -231,7 +231,7 @@ def check_epoch_batches(epoch_batches):
     for n_samples, batch_size in ((100, 32), (10, 3), (64, 64), (7, 10), (50, 1)):
         batches = call(epoch_batches, n_samples, batch_size, np.random.default_rng(6))
         try:
-            batches = [np.asarray(b).reshape(-1) for b in batches]
+            batches = [backend.to_host(b).reshape(-1) for b in batches]
         except TypeError:
             raise Wrong("return a list of index arrays, one per batch.") from None
         case = f"for {n_samples} samples in batches of {batch_size}"
@@ -247,11 +247,11 @@ def check_epoch_batches(epoch_batches):
             raise Wrong(f"{case} every index 0 … {n_samples - 1} should appear exactly once in an epoch.")
         if n_samples >= 10 and everything.tolist() == list(range(n_samples)):
             raise Wrong(f"{case} the indices come in their original order: shuffle them with rng first.")
-    first = [np.asarray(b).tolist() for b in call(epoch_batches, 30, 8, np.random.default_rng(7))]
-    second = [np.asarray(b).tolist() for b in call(epoch_batches, 30, 8, np.random.default_rng(8))]
+    first = [backend.to_host(b).tolist() for b in call(epoch_batches, 30, 8, np.random.default_rng(7))]
+    second = [backend.to_host(b).tolist() for b in call(epoch_batches, 30, 8, np.random.default_rng(8))]
     if first == second:
         raise Wrong("two different random generators gave the same batches: draw the order from rng.")
-    again = [np.asarray(b).tolist() for b in call(epoch_batches, 30, 8, np.random.default_rng(7))]
+    again = [backend.to_host(b).tolist() for b in call(epoch_batches, 30, 8, np.random.default_rng(7))]
     if again != first:
         raise Wrong("the same seed gave different batches: draw the order from rng only, so that a "
                     "seed repeats the epoch.")

@@ -148,9 +148,10 @@ EXERCISES = [
                      if not bp.gradcheck(f, [0.7, -1.2], raise_exception=False):
                          answer = f.__name__
              """, wrong='answer = "log_sum_exp"'),
-    Exercise("04.1", "One SGD step from w = 1 with gradient 0.5 and learning rate 0.1.", answer=0.95,
-             hints="w_new = w - lr * gradient.", solution="answer = 1 - 0.1 * 0.5",
-             wrong="answer = 1 + 0.1 * 0.5"),
+    Exercise("04.1", "One SGD step from w = 2 with gradient -0.5 and learning rate 0.1.", answer=2.05,
+             hints=["w_new = w - lr * gradient.",
+                    "The gradient is negative: the loss falls as w grows, so the step increases w."],
+             solution="answer = 2 - 0.1 * (-0.5)", wrong="answer = 2 - 0.1 * 0.5"),
     Exercise("04.2", "SGD with momentum 0.9, lr 0.1: w after two steps from w = 1 with gradients 1, "
                      "then 1.", answer=1 - 0.1 * 1 - 0.1 * (0.9 * 1 + 1),
              hints="The velocity is v1 = g1, then v2 = 0.9 v1 + g2; each step subtracts lr * v.",
@@ -203,8 +204,8 @@ EXERCISES = [
     Exercise("05.3", "Write early_stop(val_losses, patience): the epoch after which early stopping "
                      "ends training, and the best epoch (both counted from 1).",
              checker=checkers.check_early_stop, name="early_stop",
-             hints=[("Walk through the losses, remembering the lowest so far and its epoch; count the "
-                    "epochs since it last fell."),
+             hints=[("Walk through the losses, remembering the lowest so far and its epoch, and count "
+                    "the epochs since that best one."),
                     ("A loss lower than the best resets the count to 0; when the count reaches "
                     "patience, stop at that epoch. If it never does, training runs all epochs."),
                     "Compare with the best so far, not with the previous epoch."],

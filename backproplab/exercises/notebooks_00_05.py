@@ -105,16 +105,16 @@ EXERCISES = [
                      p[np.arange(len(labels)), labels] -= 1
                      return p
              """),
-    Exercise("03.1", "dL/db for L = (a*b + b*c)*f at a=3, b=2, c=1, f=-2 (b is used twice).",
-             answer=-8.0,
+    Exercise("03.1", "dL/db for L = (a*b + b*c)*f at a=3, b=2, c=4, f=-3 (b is used twice).",
+             answer=-21.0,
              hints=["b reaches L along two paths, through a*b and through b*c; add what each sends back.",
                     "Along a*b the local derivative toward b is a, along b*c it is c; both then meet f."],
              solution="""
-                 a, b, c, f = (bp.Value(v) for v in (3.0, 2.0, 1.0, -2.0))
+                 a, b, c, f = (bp.Value(v) for v in (3.0, 2.0, 4.0, -3.0))
                  L = (a * b + b * c) * f
                  L.backward()
                  answer = b.grad
-             """, wrong="answer = 3.0 * -2.0"),
+             """, wrong="answer = 3.0 * -3.0"),
     Exercise("03.2", "The derivative of sigmoid at 0.", answer=0.25,
              hints=["Build x = bp.Value(0.0), call x.sigmoid().backward() and read x.grad.",
                     "sigmoid′(x) = s(x)·(1 − s(x)), and s(0) = 0.5."],

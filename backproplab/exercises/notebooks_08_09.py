@@ -96,6 +96,9 @@ def _check_dropout(dropout):
             raise Wrong(f"the output should have the input's shape {x.shape}, yours has {np.shape(got)}.")
         got = np.asarray(got, dtype=np.float64)
         keep = np.random.default_rng(seed).random(x.shape) >= p
+        if p > 0 and np.allclose(got, x):
+            raise Wrong(f"with p={p}: the output equals x; in training, zero each element where "
+                        "rng.random(x.shape) < p.")
         if p > 0 and np.allclose(got, x * keep):
             raise Wrong(f"with p={p}: the right elements are zeroed, but the kept ones must be scaled "
                         f"by 1 / (1 - p) = {1 / (1 - p):.4g} so that the expected value stays x.")
@@ -104,6 +107,11 @@ def _check_dropout(dropout):
         if p > 0 and np.allclose(got, x * ~keep / (1 - p)):
             raise Wrong(f"with p={p}: the kept and dropped elements are swapped; keep an element "
                         "where rng.random(x.shape) >= p.")
+        other_rule = np.random.default_rng(seed).random(x.shape) < 1 - p
+        if 0 < p and np.allclose(got, x * other_rule / (1 - p)):
+            raise Wrong(f"with p={p}: right in distribution, but another mask: keep an element where "
+                        "rng.random(x.shape) >= p, the rule bp.nn.Dropout uses, so the checker can "
+                        "compare element by element.")
         expect_close(got, expected, f"dropout(x, p={p}) (compared with bp.nn.Dropout)")
 
 

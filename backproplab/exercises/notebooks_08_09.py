@@ -3,6 +3,7 @@ early stopping, dropout and input scaling."""
 
 import numpy as np
 
+from .. import backend
 from .checks import Wrong, call, expect_close
 from .core import Exercise
 
@@ -53,7 +54,7 @@ def _check_k_fold(k_fold_indices):
     for n, k in ((10, 5), (23, 4), (7, 3), (100, 10)):
         folds = call(k_fold_indices, n, k)
         try:
-            folds = [(np.asarray(t).ravel(), np.asarray(v).ravel()) for t, v in folds]
+            folds = [(backend.to_host(t).ravel(), backend.to_host(v).ravel()) for t, v in folds]
         except (TypeError, ValueError):
             raise Wrong("return a list of pairs (train_indices, val_indices), one pair per fold.") from None
         if len(folds) != k:
@@ -94,7 +95,7 @@ def _check_dropout(dropout):
         expected = nn.Dropout(p, seed=seed)(Tensor(x, dtype="float64")).numpy()
         if np.shape(got) != x.shape:
             raise Wrong(f"the output should have the input's shape {x.shape}, yours has {np.shape(got)}.")
-        got = np.asarray(got, dtype=np.float64)
+        got = backend.to_host(got).astype(np.float64)
         keep = np.random.default_rng(seed).random(x.shape) >= p
         if p > 0 and np.allclose(got, x):
             raise Wrong(f"with p={p}: the output equals x; in training, zero each element where "

@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from . import _device_checks
+from .autograd import Node
 from ._device_checks import check_index, check_later, check_range
 from ._guard import GuardArray, guard_numpy
 from ._gpu_probe import INSTALL, diagnose
@@ -115,8 +116,8 @@ def to_host(array) -> np.ndarray:
     Takes device arrays, tensors and anything NumPy reads (lists, numbers).  Reading from a
     device first reports any queued check of device values (see ``_device_checks.py``).
     """
-    if getattr(array, "_is_tensor", False):
-        array = array._data
+    if isinstance(array, Node):  # a Tensor (or a Value): the data it holds
+        array = array.data
     if isinstance(array, GuardArray):
         _device_checks.flush()
         return array.get()

@@ -12,6 +12,9 @@ from __future__ import annotations
 import math
 import numbers
 
+from .scalar import Value
+from .tensor import Tensor
+
 __all__ = ["check", "is_correct", "EXERCISES", "Exercise"]
 
 
@@ -68,9 +71,9 @@ EXERCISES = {
 
 def _plain(answer, expected):
     """Tensors, Values and arrays as the Python numbers or lists they hold."""
-    if getattr(answer, "_is_tensor", False):
+    if isinstance(answer, Tensor):
         answer = answer.numpy()
-    elif hasattr(answer, "grad") and hasattr(answer, "data"):  # a Value
+    elif isinstance(answer, Value):
         answer = answer.data
     if hasattr(answer, "shape") and hasattr(answer, "tolist"):  # NumPy arrays and scalars
         flat = answer.reshape(-1).tolist() if hasattr(answer, "reshape") else [answer.tolist()]

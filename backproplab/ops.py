@@ -264,6 +264,108 @@ class Clip(Function):
         return (g * self.mask,)  # gradient passes only where the value was not clipped
 
 
+# ---------------------------------------------------------------- softmax and GELU
+
+
+def axis_ok(axis: int, ndim: int) -> int:
+    """``axis`` if it is a whole number that names an axis of an ``ndim``-axis tensor."""
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be a whole number, got {axis!r}.")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} axes.")
+    return axis
+
+
+class Softmax(Function):
+    saves = ()
+    saves_output = True
+
+    def forward(self, a, axis=-1):
+        xp = backend.array_module(a)
+        self.axis = axis_ok(axis, a.ndim)
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))  # shifting by the max avoids overflow
+        self.out = e / e.sum(axis=axis, keepdims=True)
+        return self.out
+
+    def backward(self, g):
+        # Jacobian-vector product of softmax: s * (g - sum(g * s))
+        s = self.out
+        return (s * (g - (g * s).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    saves = ()
+    saves_output = True
+
+    def forward(self, a, axis=-1):
+        xp = backend.array_module(a)
+        self.axis = axis_ok(axis, a.ndim)
+        shifted = a - a.max(axis=axis, keepdims=True)
+        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        return self.out
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        return (g - xp.exp(self.out) * g.sum(axis=self.axis, keepdims=True),)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``, computed without overflow."""
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """log(softmax(x)) along ``axis``, computed as x - logsumexp(x) (no log of 0)."""
+    return LogSoftmax.apply(x, axis=axis)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+class GELUTanh(Function):
+    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+
+    Written as PyTorch writes it, so both round alike: far left (x < -5 in float32) the
+    result is 0 where the exact value is below 1e-7 of x, as in PyTorch.
+    """
+
+    def forward(self, a):
+        xp = backend.array_module(a)
+        self.a = a
+        self.t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a**3))
+        return 0.5 * a * (1 + self.t)
+
+    def backward(self, g):
+        a, t = self.a, self.t
+        inner_slope = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+        return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner_slope),)
+
+
+class GELUExact(Function):
+    """GELU, exact: x * Phi(x), with Phi the standard normal CDF."""
+
+    def forward(self, a):
+        xp = backend.array_module(a)
+        self.a = a
+        # Phi(x) = erfc(-x/sqrt 2)/2: 1 + erf(x/sqrt 2) would cancel to 0 for very negative x
+        self.cdf = 0.5 * backend.erfc(a * -(1 / math.sqrt(2.0)))
+        self.pdf = xp.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+        return a * self.cdf
+
+    def backward(self, g):
+        return (g * (self.cdf + self.a * self.pdf),)
+
+
+def gelu(x: Tensor, approximate: str = "tanh") -> Tensor:
+    """Gaussian error linear unit.  ``approximate="tanh"`` (the default here, as in GPT-2)
+    is fast; ``"none"`` is the exact erf form, PyTorch's default.  They differ by < 1e-3."""
+    if approximate == "tanh":
+        return GELUTanh.apply(x)
+    if approximate == "none":
+        return GELUExact.apply(x)
+    raise ValueError(f"approximate must be 'tanh' or 'none', got {approximate!r}.")
+
+
 # ---------------------------------------------------------------- reductions
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from .tensor import Tensor
+
 __all__ = [
     "Optimizer", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW",
     "StepLR", "CosineAnnealingLR", "clip_grad_norm",
@@ -63,7 +65,7 @@ def _parameter_list(params, owner: str) -> list:
                             "pass model.parameters() (add the lists of several models together).")
         if not (hasattr(p, "data") and hasattr(p, "grad")):
             raise TypeError(f"{owner} updates Values or Tensors; got {type(p).__name__} (item {i}).")
-        if getattr(p, "_is_tensor", False):
+        if isinstance(p, Tensor):
             if not p.requires_grad:
                 raise ValueError(f"A parameter (item {i}, shape {p.shape}) has requires_grad=False, so "
                                  "it never gets a gradient. Create it with requires_grad=True.")

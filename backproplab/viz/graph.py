@@ -23,7 +23,7 @@ from matplotlib.path import Path
 from .. import backend
 from ..autograd import topological_order
 from ..scalar import Value
-from ..tensor import _FREED
+from ..tensor import _FREED, Tensor
 from .layered import layered_layout
 from .names import node_name_map, node_title
 
@@ -45,9 +45,6 @@ class GraphTooLarge(ValueError):
     """The graph has more nodes than a drawing can show legibly."""
 
 
-def _is_tensor(node) -> bool:
-    return getattr(node, "_is_tensor", False)
-
 
 def _fmt(x) -> str:
     return f"{x:.4g}" if abs(x) < 1e4 else f"{x:.2e}"
@@ -61,7 +58,7 @@ def node_text(node, grad=None, show_grad: bool = True, names: dict | None = None
     says why a tensor's gradient is missing: tensor graphs keep ``.grad`` only on leaves.
     """
     lines = [node_title(node, names or {})]
-    if _is_tensor(node):
+    if isinstance(node, Tensor):
         scalar = node.size == 1
         if scalar:
             lines.append(f"data {_fmt(node.item())}")
@@ -95,13 +92,13 @@ def edge_gradients(node, upstream) -> list:
     """
     if upstream is None:
         return [None] * len(node._parents)
-    if not _is_tensor(node):
+    if not isinstance(node, Tensor):
         return [abs(upstream * local) for local in node._local_grads]
     if node._ctx is None or node._ctx is _FREED or not node._parents:
         return [None] * len(node._parents)
     # The op's own backward, run again on the gradient it received: exact, and cheap for
     # the small graphs drawn here.
-    sent = node._chain(upstream)
+    sent = node._input_grads(upstream)
     return [None if g is None else float(np.linalg.norm(backend.to_host(g).astype(np.float64)))
             for g in sent]
 
@@ -180,7 +177,7 @@ def draw_graph(root, ax=None, grads: dict | None = None, highlight=None, show_gr
     """
     if not hasattr(root, "_parents"):
         raise TypeError(f"draw_graph draws a Value or a Tensor, got {type(root).__name__}.")
-    if _is_tensor(root) and root._ctx is _FREED:
+    if isinstance(root, Tensor) and root._ctx is _FREED:
         raise ValueError("This graph was freed by backward(), so there is nothing left to draw. Call "
                          "backward(retain_graph=True) to draw the graph afterwards.")
     nodes = topological_order(root)
@@ -191,7 +188,7 @@ def draw_graph(root, ax=None, grads: dict | None = None, highlight=None, show_gr
         )
     names = node_name_map(names)
     shown = {n: _known_grad(n, grads) for n in nodes}
-    kept = {n: grads is not None or not _is_tensor(n) or n._ctx is None for n in nodes}
+    kept = {n: grads is not None or not isinstance(n, Tensor) or n._ctx is None for n in nodes}
     texts = {n: node_text(n, shown[n], show_grad, names, kept[n]) for n in nodes}
     sizing = texts if size_grads is None else {
         n: node_text(n, _known_grad(n, size_grads), show_grad, names, kept[n]) for n in nodes}
@@ -248,7 +245,7 @@ def draw_graph(root, ax=None, grads: dict | None = None, highlight=None, show_gr
         ax.text(cx, layout.height + MARGIN + TITLE_BAND / 2, title, ha="center", va="center",
                 fontsize=(fontsize + 1) * scale, zorder=4)
     if norm is not None:
-        _colour_scale(ax, norm, layout, scale, fontsize, tensor=_is_tensor(root))
+        _colour_scale(ax, norm, layout, scale, fontsize, tensor=isinstance(root, Tensor))
     return ax
 
 

@@ -19,6 +19,7 @@ from ..nn.layers import MLP
 from ..nn.module import Module
 from ..optim import SGD, Adam
 from ..predict import classes_from_outputs, forward_batch
+from ..tensor import Tensor
 from ..train import History, fit
 from ..viz.plots import plot_decision_boundary
 from .base import WidgetBase
@@ -165,7 +166,7 @@ def _check_model(model) -> str | None:
     if not isinstance(model, Module):
         return f"TrainingDashboard needs a bp.nn.Module; got {type(model).__name__}."
     params = model.parameters()
-    if not params or not getattr(params[0], "_is_tensor", False):
+    if not params or not isinstance(params[0], Tensor):
         return "TrainingDashboard trains tensor-mode models (bp.nn.MLP and friends); this one is scalar-mode."
     first = params[0]
     if first.ndim != 2 or first.shape[1] != 2:

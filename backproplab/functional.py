@@ -7,11 +7,10 @@ composition of ops whose gradients the engine already knows.
 from __future__ import annotations
 
 import math
-import numbers
 
 from . import backend
 from .convert import host_array, operand
-from .ops import GELUExact, GELUTanh, LogSoftmax, Softmax, axis_ok, gelu, log_softmax, softmax, stable_sigmoid
+from .ops import axis_ok, gelu, log_softmax, softmax, stable_sigmoid
 from .tensor import Function, Tensor
 
 # softmax, log_softmax and gelu live in ops.py, beside the other ops a Tensor method calls;
@@ -20,7 +19,7 @@ __all__ = ["softmax", "log_softmax", "gelu", "where", "concatenate", "stack", "l
            "mse_tensor", "cross_entropy_tensor", "bce_with_logits_tensor"]
 
 
-class Where(Function):
+class WhereFn(Function):
     saves = ()
 
     def forward(self, a, b, condition=None):
@@ -41,10 +40,10 @@ def where(condition, a, b) -> Tensor:
     cond = condition._data if isinstance(condition, Tensor) else backend.to_device(condition, like.device)
     if cond.dtype.kind != "b":
         raise TypeError(f"where needs a boolean condition, got dtype {cond.dtype}.")
-    return Where.apply(operand(a, like), operand(b, like), condition=cond)
+    return WhereFn.apply(operand(a, like), operand(b, like), condition=cond)
 
 
-class Concatenate(Function):
+class ConcatenateFn(Function):
     saves = ()
 
     def forward(self, *arrays, axis=0):
@@ -71,7 +70,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate needs at least one tensor.")
-    return Concatenate.apply(*[operand(t, tensors[0]) for t in tensors], axis=axis)
+    return ConcatenateFn.apply(*[operand(t, tensors[0]) for t in tensors], axis=axis)
 
 
 def stack(tensors, axis: int = 0) -> Tensor:
@@ -87,7 +86,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
     return concatenate([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)
 
 
-class Linear(Function):
+class LinearFn(Function):
     """y = x @ W.T + b in one node: d/dx = g @ W, d/dW = g.T @ x, d/db = sum of g."""
 
     saves = (0, 1)
@@ -111,7 +110,7 @@ class Linear(Function):
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """The affine map of a dense layer, x @ weight.T + bias (weight has shape (out, in))."""
-    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+    return LinearFn.apply(x, weight) if bias is None else LinearFn.apply(x, weight, bias)
 
 
 # ---------------------------------------------------------------- losses (tensor mode)
@@ -148,7 +147,7 @@ def mse_tensor(pred: Tensor, target) -> Tensor:
     return (diff * diff).mean()
 
 
-class CrossEntropy(Function):
+class CrossEntropyFn(Function):
     """mean_i [logsumexp(z_i) - z_i[t_i]]; its gradient is (softmax(z) - onehot(t)) / N."""
 
     saves = ()
@@ -204,7 +203,7 @@ def cross_entropy_tensor(logits: Tensor, targets) -> Tensor:
     backend.check_range(indices, 0, n_classes - 1, lambda bad: IndexError(
         f"cross_entropy: class index {bad} is outside 0..{n_classes - 1} ({n_classes} logits per sample)."))
     flat = logits.reshape(-1, n_classes) if len(shape) != 2 else logits
-    return CrossEntropy.apply(flat, targets=backend.to_device(indices, logits.device))
+    return CrossEntropyFn.apply(flat, targets=backend.to_device(indices, logits.device))
 
 
 def _wrong_targets(shape: tuple, given: tuple):
@@ -220,7 +219,7 @@ def _wrong_targets(shape: tuple, given: tuple):
     )
 
 
-class BCEWithLogits(Function):
+class BCEWithLogitsFn(Function):
     """mean of max(s, 0) - s*y + log(1 + e^-|s|); its gradient is (sigmoid(s) - y) / N.
 
     One node rather than a composition of relu and abs, whose slopes at s = 0 would both be
@@ -250,4 +249,4 @@ def bce_with_logits_tensor(scores: Tensor, targets) -> Tensor:
     t = targets._data
     backend.check_later(~((t >= 0) & (t <= 1)).all(), lambda: ValueError(
         "binary cross-entropy targets must lie in [0, 1] (NaN is not allowed)."))
-    return BCEWithLogits.apply(scores, targets)
+    return BCEWithLogitsFn.apply(scores, targets)

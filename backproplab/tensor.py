@@ -55,6 +55,9 @@ def unbroadcast(grad, shape: tuple, op: str = "an op"):
 class Function:
     """One differentiable operation: subclasses define ``forward`` and ``backward``.
 
+    Subclasses are named ``<Op>Fn`` (``MatMulFn``, ``LinearFn``), so that a Function is never
+    mistaken for the Module of the same name (``bp.nn.Linear``).
+
     ``forward(*arrays, **options)`` returns the output array and may save arrays on
     ``self``.  ``backward(grad)`` returns one gradient per input (``None`` where none is
     needed).  ``self.needs_grad[i]`` tells whether input i wants a gradient.
@@ -109,8 +112,8 @@ class Function:
 
     @property
     def name(self) -> str:
-        """The op's name, as pictures and error messages show it."""
-        return type(self).__name__
+        """The op's name, as pictures and error messages show it: ``MatMul`` for ``MatMulFn``."""
+        return type(self).__name__.removesuffix("Fn")
 
 
 class _Freed(Function):
@@ -225,7 +228,7 @@ class Tensor(Node, PythonProtocols):
         backend.check_device(device)
         if device == self.device:
             return self
-        return ops.ToDevice.apply(self, device=device)
+        return ops.ToDeviceFn.apply(self, device=device)
 
     def detach(self) -> "Tensor":
         """The same data, cut off from the graph (no gradient flows through it)."""
@@ -310,20 +313,20 @@ class Tensor(Node, PythonProtocols):
     # ------------------------------------------------------------------ operators
     # Each is one line: the op's forward and backward live in ops.py.
 
-    def __add__(self, other): return ops.Add.apply(self, operand(other, self))
-    def __radd__(self, other): return ops.Add.apply(operand(other, self), self)
-    def __sub__(self, other): return ops.Sub.apply(self, operand(other, self))
-    def __rsub__(self, other): return ops.Sub.apply(operand(other, self), self)
-    def __mul__(self, other): return ops.Mul.apply(self, operand(other, self))
-    def __rmul__(self, other): return ops.Mul.apply(operand(other, self), self)
-    def __truediv__(self, other): return ops.Div.apply(self, operand(other, self))
-    def __rtruediv__(self, other): return ops.Div.apply(operand(other, self), self)
-    def __pow__(self, other): return ops.Pow.apply(self, operand(other, self))
-    def __rpow__(self, other): return ops.Pow.apply(operand(other, self), self)
-    def __matmul__(self, other): return ops.MatMul.apply(self, operand(other, self))
-    def __rmatmul__(self, other): return ops.MatMul.apply(operand(other, self), self)
-    def __neg__(self): return ops.Neg.apply(self)
-    def __getitem__(self, index): return ops.GetItem.apply(self, index=device_index(index, self))
+    def __add__(self, other): return ops.AddFn.apply(self, operand(other, self))
+    def __radd__(self, other): return ops.AddFn.apply(operand(other, self), self)
+    def __sub__(self, other): return ops.SubFn.apply(self, operand(other, self))
+    def __rsub__(self, other): return ops.SubFn.apply(operand(other, self), self)
+    def __mul__(self, other): return ops.MulFn.apply(self, operand(other, self))
+    def __rmul__(self, other): return ops.MulFn.apply(operand(other, self), self)
+    def __truediv__(self, other): return ops.DivFn.apply(self, operand(other, self))
+    def __rtruediv__(self, other): return ops.DivFn.apply(operand(other, self), self)
+    def __pow__(self, other): return ops.PowFn.apply(self, operand(other, self))
+    def __rpow__(self, other): return ops.PowFn.apply(operand(other, self), self)
+    def __matmul__(self, other): return ops.MatMulFn.apply(self, operand(other, self))
+    def __rmatmul__(self, other): return ops.MatMulFn.apply(operand(other, self), self)
+    def __neg__(self): return ops.NegFn.apply(self)
+    def __getitem__(self, index): return ops.GetItemFn.apply(self, index=device_index(index, self))
 
     # Comparisons give boolean tensors (masks); they are not differentiable.
     def __gt__(self, other): return Tensor._wrap(self._data > raw(other, self))
@@ -333,29 +336,29 @@ class Tensor(Node, PythonProtocols):
     def __eq__(self, other): return Tensor._wrap(self._data == raw(other, self))
     def __ne__(self, other): return Tensor._wrap(self._data != raw(other, self))
 
-    def exp(self): return ops.Exp.apply(self)
-    def log(self): return ops.Log.apply(self)
-    def tanh(self): return ops.Tanh.apply(self)
-    def sigmoid(self): return ops.Sigmoid.apply(self)
-    def relu(self): return ops.ReLU.apply(self)
+    def exp(self): return ops.ExpFn.apply(self)
+    def log(self): return ops.LogFn.apply(self)
+    def tanh(self): return ops.TanhFn.apply(self)
+    def sigmoid(self): return ops.SigmoidFn.apply(self)
+    def relu(self): return ops.ReLUFn.apply(self)
     def gelu(self, approximate: str = "tanh"): return ops.gelu(self, approximate)
     def sqrt(self): return self ** 0.5
-    def abs(self): return ops.Abs.apply(self)
-    def clip(self, min=None, max=None): return ops.Clip.apply(self, low=min, high=max)
+    def abs(self): return ops.AbsFn.apply(self)
+    def clip(self, min=None, max=None): return ops.ClipFn.apply(self, low=min, high=max)
     def softmax(self, axis: int = -1): return ops.softmax(self, axis)
     def log_softmax(self, axis: int = -1): return ops.log_softmax(self, axis)
 
     def sum(self, axis=None, keepdims: bool = False):
         """Sum over ``axis`` (an int, a tuple, or None for all)."""
-        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+        return ops.SumFn.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims: bool = False):
         """Mean over ``axis`` (an int, a tuple, or None for all)."""
-        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+        return ops.MeanFn.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims: bool = False):
         """Maximum over ``axis``; ties share the gradient equally."""
-        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+        return ops.MaxFn.apply(self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis=None) -> "Tensor":
         """Indices of the maxima (an integer tensor, not differentiable)."""
@@ -372,12 +375,12 @@ class Tensor(Node, PythonProtocols):
     def reshape(self, *shape):
         """The same elements in a new shape (``-1`` infers one size)."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return ops.Reshape.apply(self, shape=tuple(shape))
+        return ops.ReshapeFn.apply(self, shape=tuple(shape))
 
     def transpose(self, *axes):
         """Permute the axes (reverse them when none are given)."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+        return ops.TransposeFn.apply(self, axes=tuple(axes) if axes else None)
 
     @property
     def T(self):

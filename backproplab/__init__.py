@@ -20,6 +20,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-    "gpu_available", "DeviceError", "save", "load", "set_progress_bars", "datasets", "exercises", "hooks", "train", "viz", "concatenate", "stack", "where", "backend", "functional", "BackwardStep", "gradcheck", "numerical_grad", "GradcheckError",
+    "gpu_available", "DeviceError", "save", "load", "set_progress_bars", "datasets", "exercises",
+    "hooks", "train", "viz", "concatenate", "stack", "where", "backend", "functional", "BackwardStep",
+    "gradcheck", "numerical_grad", "GradcheckError",
     "manual_seed", "data", "losses", "nn", "optim",
 ]

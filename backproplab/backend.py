@@ -30,7 +30,8 @@ from ._gpu_probe import INSTALL, diagnose
 
 __all__ = [
     "DEVICES", "gpu_available", "gpu_status", "check_device", "array_module", "device_of",
-    "to_device", "to_host", "checked_index", "scatter_add", "take", "random_generator", "check_index", "check_range",
+    "to_device", "to_host", "checked_index", "scatter_add", "take", "random_generator", "check_index",
+    "check_range",
     "check_later", "flush_checks", "erf", "erfc", "as_strided", "simulate_gpu", "DeviceError",
 ]
 

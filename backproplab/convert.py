@@ -178,7 +178,8 @@ def raw(x, like):
     if isinstance(x, (list, tuple)):
         return backend.to_device(host_array(x), like.device)
     array = x._data if _tensor_node(x) else x
-    if hasattr(array, "shape") and not isinstance(array, np.generic) and backend.device_of(array) != like.device:
+    on_a_device = hasattr(array, "shape") and not isinstance(array, np.generic)
+    if on_a_device and backend.device_of(array) != like.device:
         raise backend.DeviceError(f"Comparing a tensor on '{like.device}' with data on "
                                   f"'{backend.device_of(array)}'. Move one first, e.g. .to('{like.device}').")
     return array

@@ -104,9 +104,10 @@ class DataLoader:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"seed must be an integer or None, got {seed!r}.")
         if isinstance(dataset, dict) or not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            hint = (" Pass the columns as a tuple: (data['x'], data['y'])."
+                    if isinstance(dataset, dict) else "")
             raise TypeError(f"DataLoader needs a data set such as (X, y), an array or a list of samples; "
-                            f"got {type(dataset).__name__}."
-                            + (" Pass the columns as a tuple: (data['x'], data['y'])." if isinstance(dataset, dict) else ""))
+                            f"got {type(dataset).__name__}.{hint}")
         self.dataset = dataset
         self.columns = _columns(dataset)
         self.n = _common_length(dataset, self.columns)

@@ -3,8 +3,9 @@
 Each exercise has an expected answer and a hint.  Numbers are compared with a relative
 tolerance of 1e-3 (so 0.4621 counts for tanh(0.5)), counts exactly; words ignore case and surrounding
 spaces; lists are compared element by element.  An answer may be what the package computes:
-a one-element ``Tensor`` or a ``Value`` for a number, a ``Tensor`` or NumPy array for a list.  ``check`` prints a verdict (and returns
-nothing, so a notebook cell shows only the verdict); ``is_correct`` returns True or False.
+a one-element ``Tensor`` or a ``Value`` for a number, a ``Tensor`` or NumPy array for a list.
+``check`` prints a verdict (and returns nothing, so a notebook cell shows only the verdict);
+``is_correct`` returns True or False.
 """
 
 from __future__ import annotations

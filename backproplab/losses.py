@@ -80,8 +80,9 @@ def _paired(pred, target, loss: str) -> tuple[list, list]:
     preds, targets = _flatten_nested(pred_list), _flatten_nested(target_list)
     _check_same_length(preds, targets, loss)
     known = (list, tuple, np.ndarray, Value, numbers.Real)  # other iterables: use the list made
-    pred_layout = _layout(pred if isinstance(pred, known) or isinstance(pred, Tensor) else pred_list)
-    target_layout = _layout(target if isinstance(target, known) or isinstance(target, Tensor) else target_list)
+    known = known + (Tensor,)
+    pred_layout = _layout(pred if isinstance(pred, known) else pred_list)
+    target_layout = _layout(target if isinstance(target, known) else target_list)
     if pred_layout != target_layout:  # e.g. 2 samples x 2 outputs against 4 targets in a row
         raise ValueError(f"{loss}: the predictions are laid out as {pred_layout or 'one value'} but "
                          f"the targets as {target_layout or 'one value'}. Give each prediction its "

@@ -140,9 +140,11 @@ class Sequential(Module):
     def __init__(self, *modules: Module):
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
-                hint = (" Pass the modules one by one: Sequential(a, b), not Sequential([a, b])."
-                        if isinstance(m, (list, tuple)) else
-                        " Wrap functions in a Module (bp.nn.ReLU() instead of a function)." if callable(m) else "")
+                hint = ""
+                if isinstance(m, (list, tuple)):
+                    hint = " Pass the modules one by one: Sequential(a, b), not Sequential([a, b])."
+                elif callable(m):
+                    hint = " Wrap functions in a Module (bp.nn.ReLU() instead of a function)."
                 raise TypeError(f"Sequential takes modules; argument {i} is {type(m).__name__}.{hint}")
         self.layers = list(modules)
 

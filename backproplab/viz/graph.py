@@ -66,7 +66,10 @@ def node_text(node, grad=None, show_grad: bool = True, names: dict | None = None
             lines[0] += f"  {node.shape}"
         if grad is not None:
             g = backend.to_host(grad).astype(np.float64)
-            grad_text = f"grad {_fmt(float(g.reshape(-1)[0]))}" if scalar else f"‖grad‖ {_fmt(float(np.linalg.norm(g)))}"
+            if scalar:
+                grad_text = f"grad {_fmt(float(g.reshape(-1)[0]))}"
+            else:
+                grad_text = f"‖grad‖ {_fmt(float(np.linalg.norm(g)))}"
         else:
             grad_text = "grad ?" if grad_kept else "grad not kept"
     else:
@@ -116,7 +119,8 @@ def _measure(texts: dict, fontsize: float) -> dict:
     return sizes
 
 
-def graph_layout(root, direction: str = "LR", names=None, show_grad: bool = True, fontsize: float = FONT_SIZE):
+def graph_layout(root, direction: str = "LR", names=None, show_grad: bool = True,
+                 fontsize: float = FONT_SIZE):
     """``(nodes, positions)``: nodes in topological order and their box centres in points.
 
     Parents lie before their children along the flow (x for ``"LR"``, -y for ``"TB"``).
@@ -237,8 +241,9 @@ def draw_graph(root, ax=None, grads: dict | None = None, highlight=None, show_gr
         (x, y), (w, h) = layout.centres[node], layout.sizes[node]
         lit = node is highlight
         face = "#ffe08a" if lit else ("#dbeafe" if not node._parents else "#f1f5f9")
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle=f"round,pad=0,rounding_size={3 * scale}",
-                                    fc=face, ec="#d97706" if lit else "#475569", lw=2.2 if lit else 0.9, zorder=3))
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
+                                    boxstyle=f"round,pad=0,rounding_size={3 * scale}", fc=face,
+                                    ec="#d97706" if lit else "#475569", lw=2.2 if lit else 0.9, zorder=3))
         ax.text(x, y, texts[node], ha="center", va="center", fontsize=fontsize * scale, linespacing=1.25,
                 zorder=4)
     if title:
@@ -259,8 +264,8 @@ def _colour_scale(ax, norm, layout, scale, fontsize, tensor: bool) -> None:
     bar.ax.set_xticklabels([f"{t:.3g}" for t in ticks])
     bar.ax.tick_params(labelsize=(fontsize - 0.5) * scale, length=3, pad=2)
     what = "‖gradient‖" if tensor else "|gradient|"
-    cax.set_title(f"{what} sent back along an edge: upstream × local derivative", fontsize=(fontsize - 0.5) * scale,
-                  pad=3)
+    cax.set_title(f"{what} sent back along an edge: upstream × local derivative",
+                  fontsize=(fontsize - 0.5) * scale, pad=3)
 
 
 def as_values(array, name: str) -> list:

@@ -149,6 +149,7 @@ class Sequential(Module):
         self.layers = list(modules)
 
     def _children(self) -> dict:
+        # Named 0, 1, 2 as torch.nn.Sequential names them (found from the attribute: layers.0).
         return {str(i): m for i, m in enumerate(self.layers)}
 
     def forward(self, x):
@@ -201,6 +202,7 @@ class MLP(Module):
         self._act = TENSOR_ACTIVATIONS[activation]()
 
     def _children(self) -> dict:
+        # Only the layers: the activation module ``_act`` holds no parameters and is no layer.
         return {f"layers.{i}": layer for i, layer in enumerate(self.layers)}
 
     def forward(self, x) -> Tensor:

@@ -13,8 +13,9 @@ and implements three methods that the traversal calls:
 
 ``_chain(upstream)``
     the chain rule at this node: given d(root)/d(node), each parent receives
-    ``upstream x local derivative`` (a vector-Jacobian product for tensors), added into its
-    ``_pass_grad`` by ``send``; returns the gradients sent, one per parent;
+    ``upstream x local derivative`` (a vector-Jacobian product for tensors), added to what
+    it has received in its ``_pass_grad`` (a node used twice gets the sum of both paths);
+    returns the gradients sent, one per parent;
 ``_accumulate(gradient)``
     adds this pass's gradient into ``node.grad`` when the node keeps one;
 ``_free()``
@@ -41,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-__all__ = ["Node", "HookHandle", "send", "topological_order", "run_backward", "BackwardStep",
+__all__ = ["Node", "HookHandle", "topological_order", "run_backward", "BackwardStep",
            "record_backward_steps"]
 
 
@@ -89,16 +90,6 @@ class Node:
     def _free(self) -> None:
         """Drop what ``_chain`` needed; called once it will not run again."""
         raise NotImplementedError
-
-
-def send(parent: Node, gradient) -> None:
-    """Add one path's ``gradient`` to what ``parent`` has received in this pass.
-
-    A node used by several others receives one gradient from each; their sum is its
-    upstream gradient (the multivariable chain rule).
-    """
-    received = parent._pass_grad
-    parent._pass_grad = gradient if received is None else received + gradient
 
 
 def topological_order(root) -> list:

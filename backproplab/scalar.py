@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from .autograd import Node, record_backward_steps, run_backward, send
+from .autograd import Node, record_backward_steps, run_backward
 
 __all__ = ["Value", "weighted_sum"]
 
@@ -87,11 +87,11 @@ class Value(Node):
     # Each op: forward value, then the local derivative toward each parent.
 
     def __add__(self, other):
-        other = _as_value(other)
+        other = other if isinstance(other, Value) else Value(other)
         return _new(self.data + other.data, (self, other), (1.0, 1.0), "+")
 
     def __mul__(self, other):
-        other = _as_value(other)
+        other = other if isinstance(other, Value) else Value(other)
         return _new(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __sub__(self, other):
@@ -202,7 +202,8 @@ class Value(Node):
         grads = []
         for parent, local in zip(self._parents, self._local_grads):
             grad = upstream * local  # the chain rule: upstream x local derivative
-            send(parent, grad)
+            received = parent._pass_grad  # a parent used twice sums what each path sends
+            parent._pass_grad = grad if received is None else received + grad
             grads.append(grad)
         return grads
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .autograd import Node, run_backward, send
+from .autograd import Node, run_backward
 from .convert import as_array, device_index, operand, raw
 from .grad_mode import _state as _grad_state
 from .inplace import check_saved, release_saved, snapshot
@@ -277,7 +277,8 @@ class Tensor(Node, PythonProtocols):
         grads = self._input_grads(upstream)
         for parent, grad in zip(self._parents, grads):
             if grad is not None:
-                send(parent, grad)
+                received = parent._pass_grad  # a parent used twice sums what each path sends
+                parent._pass_grad = grad if received is None else received + grad
         return grads
 
     def _input_grads(self, upstream) -> list:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from .. import data as datasets
 from .._checks import choice, real_number, whole_number
-from ..data import DataLoader
+from ..data import DataLoader, make_circles, make_moons, make_spirals
 from ..grad_mode import no_grad
 from ..losses import cross_entropy
 from ..nn.layers import MLP
@@ -26,7 +25,7 @@ from .base import WidgetBase
 
 __all__ = ["TrainingDashboard"]
 
-DATASETS = {"moons": datasets.make_moons, "circles": datasets.make_circles, "spirals": datasets.make_spirals}
+DATASETS = {"moons": make_moons, "circles": make_circles, "spirals": make_spirals}
 
 
 class TrainingDashboard(WidgetBase):

@@ -4,7 +4,9 @@ Scalar mode (``Value``) shows every derivative; tensor mode (``Tensor``) trains 
 networks.  Both share the four stages: forward pass, loss, backward pass, update.
 """
 
-from . import backend, data, datasets, exercises, functional, hooks, losses, nn, optim, train, viz
+import importlib
+
+from . import backend, data, datasets, exercises, functional, hooks, losses, nn, optim, train
 from .autograd import BackwardStep
 from .backend import DeviceError, gpu_available
 from .functional import concatenate, stack, where
@@ -20,6 +22,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-    "gpu_available", "DeviceError", "save", "load", "set_progress_bars", "datasets", "exercises", "hooks", "train", "viz", "concatenate", "stack", "where", "backend", "functional", "BackwardStep", "gradcheck", "numerical_grad", "GradcheckError",
+    "gpu_available", "DeviceError", "save", "load", "set_progress_bars", "datasets", "exercises",
+    "hooks", "train", "viz", "concatenate", "stack", "where", "backend", "functional", "BackwardStep",
+    "gradcheck", "numerical_grad", "GradcheckError",
     "manual_seed", "data", "losses", "nn", "optim",
 ]
+
+
+def __getattr__(name: str):
+    # bp.viz is imported on first use: it needs matplotlib, which takes most of the import
+    # time and adds tens of thousands of objects that every full garbage collection
+    # re-examines (scalar graphs are large enough to trigger many of those).
+    if name == "viz":
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'backproplab' has no attribute {name!r}")

@@ -1,22 +1,27 @@
-"""The one backward traversal that scalar mode and tensor mode share.
+"""The one backward traversal that scalar mode and tensor mode share, and the node it walks.
 
-A *node* is any object that offers four things:
+``Node`` is the contract in code.  Every node holds
 
 ``_parents``
     the nodes it was computed from (a tuple; empty for a leaf);
+``_hooks``
+    the functions called with the node's gradient (``None`` when there are none);
+``_pass_grad``
+    scratch space where the gradients of one pass are summed (``None`` otherwise);
+
+and implements three methods that the traversal calls:
+
 ``_chain(upstream)``
-    the chain rule for this node: given d(root)/d(node) it returns one gradient
-    per parent, ``upstream x local derivative`` (a vector-Jacobian product for tensors);
+    the chain rule at this node: given d(root)/d(node), each parent receives
+    ``upstream x local derivative`` (a vector-Jacobian product for tensors), added to what
+    it has received in its ``_pass_grad`` (a node used twice gets the sum of both paths);
+    returns the gradients sent, one per parent;
 ``_accumulate(gradient)``
     adds this pass's gradient into ``node.grad`` when the node keeps one;
 ``_free()``
-    drops what the chain rule needed, once it is no longer needed;
-``_hooks``
-    a list of functions called with the node's gradient (or ``None``);
-``_pass_grad``
-    scratch space for the gradient being summed during a pass (``None`` otherwise).
+    drops what the chain rule needed, once it is no longer needed.
 
-``Value`` (scalar mode) and ``Tensor`` (tensor mode) both implement these, so the
+``Value`` (scalar mode) and ``Tensor`` (tensor mode) both inherit ``Node``, so the
 traversal below, the hooks and the step-by-step replay serve both modes.
 
 Backward runs in two phases:
@@ -37,7 +42,54 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-__all__ = ["topological_order", "run_backward", "BackwardStep", "record_backward_steps"]
+__all__ = ["Node", "HookHandle", "topological_order", "run_backward", "BackwardStep",
+           "record_backward_steps"]
+
+
+class HookHandle:
+    """Returned by every ``register_*hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Stop calling the hook (removing it twice is harmless)."""
+        for i, registered in enumerate(self._hooks):
+            if registered is self._hook:
+                del self._hooks[i]
+                return
+
+
+class Node:
+    """A node of a computation graph: what the backward traversal needs from ``Value`` and ``Tensor``.
+
+    Subclasses set the three fields in their one set-up method and implement ``_chain``,
+    ``_accumulate`` and ``_free`` (see the module docstring).
+    """
+
+    __slots__ = ("_parents", "_hooks", "_pass_grad")
+
+    def register_hook(self, hook) -> HookHandle:
+        """Call ``hook(gradient)`` when this node's gradient is known; it may return a new one.
+
+        Returns a handle whose ``remove()`` takes the hook off again.
+        """
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return HookHandle(self._hooks, hook)
+
+    def _chain(self, upstream) -> list:
+        """Send ``upstream x local derivative`` to each parent; return what was sent."""
+        raise NotImplementedError
+
+    def _accumulate(self, gradient) -> None:
+        """Add this pass's gradient into ``.grad`` if this node keeps one."""
+        raise NotImplementedError
+
+    def _free(self) -> None:
+        """Drop what ``_chain`` needed; called once it will not run again."""
+        raise NotImplementedError
 
 
 def topological_order(root) -> list:
@@ -90,11 +142,10 @@ def run_backward(
     has run.  ``on_step`` (if given) is called once per node with a ``BackwardStep``.
     """
     order = topological_order(root)
-    # Each node's ``_pass_grad`` collects what its children send it during this pass.
     root._pass_grad = seed
     try:
         for index, node in enumerate(reversed(order)):
-            upstream = node._pass_grad
+            upstream = node._pass_grad  # complete: every child has sent its part
             if upstream is None:  # no path from root carries a gradient here
                 continue
             node._pass_grad = None
@@ -102,18 +153,15 @@ def run_backward(
                 upstream = apply_hooks(node._hooks, upstream)
             node._accumulate(upstream)
             parents = node._parents
-            grads = node._chain(upstream) if parents else ()
-            for parent, grad in zip(parents, grads):
-                if grad is not None:
-                    previous = parent._pass_grad
-                    parent._pass_grad = grad if previous is None else previous + grad
+            grads = node._chain(upstream) if parents else []
             if on_step is not None:
                 on_step(BackwardStep(index, node, upstream, list(zip(parents, grads))))
             if not retain_graph:
                 node._free()
-    finally:
-        for node in order:  # leave no partial sums behind if a step raised
+    except BaseException:
+        for node in order:  # leave no partial sums behind
             node._pass_grad = None
+        raise
 
 
 def record_backward_steps(root, seed) -> list[BackwardStep]:

@@ -11,7 +11,7 @@ arrays and Python lists in arithmetic, and wraps out-of-range indices around, as
 Code that would break on a real GPU breaks on the guard too.
 
 Checks of values on a device (indices in range, logs of positive numbers) are queued rather
-than read at once, so that a training step never waits for the GPU (``_device_checks.py``);
+than read at once, so that a training step never waits for the GPU (the end of this module);
 every read from the device (``to_host``) reports them first.
 """
 
@@ -22,14 +22,16 @@ import math
 
 import numpy as np
 
-from . import _device_checks
-from ._device_checks import check_index, check_later, check_range
 from ._guard import GuardArray, guard_numpy
 from ._gpu_probe import INSTALL, diagnose
+from ._indexing import integer_array_parts
+from .autograd import Node
+from .grad_mode import _state as _grad_state
 
 __all__ = [
     "DEVICES", "gpu_available", "gpu_status", "check_device", "array_module", "device_of",
-    "to_device", "to_host", "checked_index", "scatter_add", "take", "random_generator", "check_index", "check_range",
+    "to_device", "to_host", "checked_index", "scatter_add", "take", "random_generator", "check_index",
+    "check_range",
     "check_later", "flush_checks", "erf", "erfc", "as_strided", "simulate_gpu", "DeviceError",
 ]
 
@@ -113,22 +115,17 @@ def to_host(array) -> np.ndarray:
     """A NumPy array with the values of ``array`` (copied from the GPU if needed).
 
     Takes device arrays, tensors and anything NumPy reads (lists, numbers).  Reading from a
-    device first reports any queued check of device values (see ``_device_checks.py``).
+    device first reports any queued check of device values (see the checks that never wait, below).
     """
-    if getattr(array, "_is_tensor", False):
-        array = array._data
+    if isinstance(array, Node):  # a Tensor (or a Value): the data it holds
+        array = array.data
     if isinstance(array, GuardArray):
-        _device_checks.flush()
+        flush_checks()
         return array.get()
     if _cupy is not None and isinstance(array, _cupy.ndarray):
-        _device_checks.flush()
+        flush_checks()
         return _cupy.asnumpy(array)
     return np.asarray(array)
-
-
-def flush_checks() -> None:
-    """Report queued checks of device values now (reading from the device does it anyway)."""
-    _device_checks.flush()
 
 
 def _as_arrays(index):
@@ -149,7 +146,7 @@ def checked_index(index, shape: tuple, device: str):
     """``index`` with its lists and arrays on ``device``, every integer array checked.
 
     Host arrays are checked before they move (free); arrays already on a device are checked
-    there without waiting (see ``_device_checks.py``).
+    there without waiting (see the checks that never wait, below).
     """
     index = _as_arrays(index)
     check_index(index, tuple(shape))
@@ -229,9 +226,101 @@ def simulate_gpu():
     try:
         yield
     except BaseException:
-        _device_checks.discard()
+        _discard_checks()
         raise
     else:
-        _device_checks.flush()
+        flush_checks()
     finally:
         _simulated = previous
+
+# ---------------------------------------------------------------- checks that never wait
+# Checks of values (indices in range, logs of positive numbers) that never make the GPU wait.
+#
+# A check of values needs those values on the host.  On the CPU that is free, so the check runs
+# at once.  On a GPU, reading even one flag makes the CPU wait until the GPU has finished all
+# the work queued before it: a check inside every cross-entropy or embedding would stall every
+# training step.  So on a device the check is *queued*: a one-element flag is computed there
+# ("is any index out of range?") and the error is raised at the next moment the program reads
+# from the GPU anyway (``loss.item()``, ``print``, ``.numpy()``, which ``fit`` does every step),
+# after at most ``CHECK_LIMIT`` queued checks, on leaving ``simulate_gpu()``, or at once inside
+# ``bp.detect_anomaly()``.  The error names the op and the bad value, as on the CPU.  PyTorch's
+# CUDA kernels report such errors late too (device-side asserts).
+
+CHECK_LIMIT = 32  # queued checks before they are read anyway
+_pending: list = []  # (device flag, function making the exception)
+
+
+def check_later(bad, make_error) -> None:
+    """Raise ``make_error()`` if the boolean ``bad`` is true: now on the CPU, soon on a device."""
+    if device_of(bad) == "cpu":
+        if bool(bad):
+            raise make_error()
+        return
+    _pending.append((bad, make_error))
+    if len(_pending) >= CHECK_LIMIT or _grad_state["anomaly"]:
+        flush_checks()
+
+
+def check_range(array, low: int, high: int, make_error) -> None:
+    """Raise ``make_error(bad_value)`` unless every value of ``array`` lies in ``low..high``."""
+    if array.size == 0:
+        return
+    info = np.iinfo(array.dtype)  # bounds the dtype cannot hold need no check (and no overflow)
+    low, high = max(low, int(info.min)), min(high, int(info.max))
+    if device_of(array) == "cpu":
+        smallest, largest = array.min(), array.max()
+        if smallest < low or largest > high:
+            raise make_error(int(smallest) if smallest < low else int(largest))
+        return
+    bad = ((array < low) | (array > high)).any()
+    check_later(bad, lambda: make_error(_bad_value(array, low, high)))
+
+
+def _bad_value(array, low: int, high: int) -> int:
+    host = to_host(array)  # only after a check failed
+    smallest = int(host.min())
+    return smallest if smallest < low else int(host.max())
+
+
+def check_index(index, shape: tuple) -> None:
+    """Check every integer-array part of ``index`` (already arrays) against ``shape``.
+
+    NumPy raises for an index outside ``-n..n-1``; CuPy would silently wrap it around and
+    read (or, in backward, write) another row, so the package checks on every device.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    for position, axis, size in integer_array_parts(parts, shape):
+        check_range(parts[position], -size, size - 1, _index_error(axis, size, shape))
+
+
+def _index_error(axis: int, size: int, shape: tuple):
+    def make(bad: int) -> IndexError:
+        return IndexError(f"Index {bad} is out of bounds for axis {axis} with size {size} (a tensor of "
+                          f"shape {tuple(shape)}); indices run from {-size} to {size - 1}.")
+    return make
+
+
+def flush_checks() -> None:
+    """Report queued checks of device values now (reading from the device does it anyway).
+
+    Every queued flag is read (one copy per device kind) and the first failed check raised.
+    """
+    if not _pending:
+        return
+    items = list(_pending)
+    _pending.clear()
+    groups: dict = {}
+    for flag, make_error in items:
+        groups.setdefault(array_module(flag), []).append((flag, make_error))
+    for xp, group in groups.items():
+        flags = to_host(xp.stack([flag.reshape(()) for flag, _ in group]))
+        for (_, make_error), bad in zip(group, flags):
+            if bad:
+                error = make_error()
+                raise type(error)(f"{error} (Checked on the GPU without waiting for it, and reported "
+                                  "when data was next read from it.)")
+
+
+def _discard_checks() -> None:
+    """Forget queued checks (an exception is already on its way)."""
+    _pending.clear()

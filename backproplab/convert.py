@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 
 from . import backend
+from .autograd import Node
 from .scalar import Value
 
 __all__ = ["as_array", "check_dtype", "host_array", "operand", "raw", "device_index", "MODE_MIX"]
@@ -25,6 +26,14 @@ MODE_MIX = ("gradients cannot flow between tensor mode (bp.Tensor) and scalar mo
             "makes a constant tensor from a Value's number).")
 
 _ACCEPTED = "Tensor data must be numeric: numbers, nested lists of numbers or an array"
+
+
+def _tensor_node(x) -> bool:
+    """Whether ``x`` is a Tensor: the one kind of graph node that is not a Value.
+
+    Asked through ``Node`` because tensor.py imports this module (no import circle).
+    """
+    return isinstance(x, Node) and not isinstance(x, Value)
 
 
 def check_dtype(dtype) -> np.dtype:
@@ -48,7 +57,7 @@ def _refuse_element(value, position) -> None:
                          "compute with: remove it, or write float('nan') if you mean NaN.")
     if isinstance(value, Value):
         raise TypeError(f"Tensor data contains a bp.Value{where}: {MODE_MIX}")
-    if isinstance(value, Tensor):
+    if _tensor_node(value):
         raise TypeError(f"Tensor data contains a Tensor{where}. Join tensors with bp.stack or "
                         "bp.concatenate (they keep gradients).")
     if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
@@ -66,7 +75,7 @@ def _devices_inside(data) -> set:
     """The devices of the arrays and tensors inside nested lists (numbers belong to none)."""
     if isinstance(data, (list, tuple)):
         return set().union(*(_devices_inside(item) for item in data)) if data else set()
-    if isinstance(data, Tensor):
+    if _tensor_node(data):
         return {data.device}
     if hasattr(data, "shape") and not isinstance(data, np.generic):
         return {backend.device_of(data)}
@@ -90,7 +99,7 @@ def _host_array_and_device(data):
                         f"{' (make a list first: list(...))' if hasattr(data, '__next__') else ''}.")
     if isinstance(data, (list, tuple)):
         for item in data:  # one level is enough to catch bp.Tensor([w1, w2]) losing gradients
-            if isinstance(item, Tensor) and item.requires_grad:
+            if _tensor_node(item) and item.requires_grad:
                 raise TypeError("Tensor data contains a Tensor that requires grad; copying it into a "
                                 "new Tensor would cut its gradient. Use bp.stack(tensors) instead.")
     inner_device = None
@@ -139,7 +148,7 @@ def _check_integer_range(array, dtype: np.dtype) -> None:
 
 def as_array(data, dtype, device):
     """``data`` as an array of the requested dtype on the requested device."""
-    if isinstance(data, Tensor):
+    if _tensor_node(data):
         data = data._data
     if dtype is not None:
         dtype = check_dtype(dtype)
@@ -168,8 +177,9 @@ def raw(x, like):
         raise TypeError(f"Cannot compare a Tensor with a bp.Value: {MODE_MIX}")
     if isinstance(x, (list, tuple)):
         return backend.to_device(host_array(x), like.device)
-    array = x._data if isinstance(x, Tensor) else x
-    if hasattr(array, "shape") and not isinstance(array, np.generic) and backend.device_of(array) != like.device:
+    array = x._data if _tensor_node(x) else x
+    on_a_device = hasattr(array, "shape") and not isinstance(array, np.generic)
+    if on_a_device and backend.device_of(array) != like.device:
         raise backend.DeviceError(f"Comparing a tensor on '{like.device}' with data on "
                                   f"'{backend.device_of(array)}'. Move one first, e.g. .to('{like.device}').")
     return array
@@ -178,7 +188,7 @@ def raw(x, like):
 def _tensor_free(index):
     if isinstance(index, tuple):
         return tuple(_tensor_free(i) for i in index)
-    return index._data if isinstance(index, Tensor) else index
+    return index._data if _tensor_node(index) else index
 
 
 def device_index(index, like):
@@ -189,7 +199,7 @@ def device_index(index, like):
 
 def operand(x, like):
     """Python numbers stay numbers; arrays and lists become Tensors of ``like``'s dtype."""
-    if isinstance(x, Tensor):
+    if _tensor_node(x):
         return x
     if isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)):
         if isinstance(x, numbers.Complex) and not isinstance(x, numbers.Real):
@@ -201,7 +211,6 @@ def operand(x, like):
         raise TypeError(f"A Tensor met a bp.Value in an operation: {MODE_MIX}")
     dtype = like.dtype if like.dtype.kind == "f" else None
     # Python lists are data without a device: they follow the tensor, as numbers do
-    return Tensor(x, dtype=dtype, device=backend.device_of(x) if hasattr(x, "shape") else like.device)
+    tensor = type(like)  # Tensor, which this module cannot import (see _tensor_node)
+    return tensor(x, dtype=dtype, device=backend.device_of(x) if hasattr(x, "shape") else like.device)
 
-
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import backend
 from .random import rng_for
+from .tensor import Tensor
 
 __all__ = ["make_moons", "make_spirals", "make_circles", "make_regression_1d", "DataLoader"]
 
@@ -103,9 +104,10 @@ class DataLoader:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"seed must be an integer or None, got {seed!r}.")
         if isinstance(dataset, dict) or not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            hint = (" Pass the columns as a tuple: (data['x'], data['y'])."
+                    if isinstance(dataset, dict) else "")
             raise TypeError(f"DataLoader needs a data set such as (X, y), an array or a list of samples; "
-                            f"got {type(dataset).__name__}."
-                            + (" Pass the columns as a tuple: (data['x'], data['y'])." if isinstance(dataset, dict) else ""))
+                            f"got {type(dataset).__name__}.{hint}")
         self.dataset = dataset
         self.columns = _columns(dataset)
         self.n = _common_length(dataset, self.columns)
@@ -171,21 +173,21 @@ def _common_length(dataset, columns) -> int:
 
 
 def _take(column, idx):
-    if getattr(column, "_is_tensor", False):
-        return column._take_rows(idx)
+    if isinstance(column, Tensor):  # checked: CuPy would wrap an index out of range
+        return Tensor._wrap(backend.take(column._data, idx))
     if backend.device_of(column) != "cpu":
         return backend.take(column, idx)  # the row numbers move to the column's device
     return column[idx]
 
 
 def _on_device(item) -> bool:
-    array = item._data if getattr(item, "_is_tensor", False) else item
+    array = item._data if isinstance(item, Tensor) else item
     return hasattr(array, "shape") and backend.device_of(array) != "cpu"
 
 
 def _stack_samples(samples):
     """One array of the samples, on their device: GPU samples are stacked on the GPU."""
-    arrays = [s._data if getattr(s, "_is_tensor", False) else s for s in samples]
+    arrays = [s._data if isinstance(s, Tensor) else s for s in samples]
     on_device = [_on_device(a) for a in arrays]
     if all(on_device):
         return backend.array_module(arrays[0]).stack(arrays)

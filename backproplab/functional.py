@@ -1,4 +1,4 @@
-"""Tensor ops that take more than one line: softmax, GELU, linear layers, losses, joins.
+"""Tensor ops that take more than one line: linear layers, losses, joins (and, from ops.py, softmax and GELU).
 
 Each is a ``Function`` with its forward and backward side by side, or a short
 composition of ops whose gradients the engine already knows.
@@ -7,116 +7,19 @@ composition of ops whose gradients the engine already knows.
 from __future__ import annotations
 
 import math
-import numbers
 
 from . import backend
-from .ops import stable_sigmoid
-from .convert import host_array
-from .tensor import Function, Tensor, _operand
+from .convert import host_array, operand
+from .ops import axis_ok, gelu, log_softmax, softmax, stable_sigmoid
+from .tensor import Function, Tensor
 
+# softmax, log_softmax and gelu live in ops.py, beside the other ops a Tensor method calls;
+# they are exported here too, with the other functions of the functional interface.
 __all__ = ["softmax", "log_softmax", "gelu", "where", "concatenate", "stack", "linear",
            "mse_tensor", "cross_entropy_tensor", "bce_with_logits_tensor"]
 
 
-def _axis_ok(axis: int, ndim: int) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"axis must be a whole number, got {axis!r}.")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} axes.")
-    return axis
-
-
-class Softmax(Function):
-    saves = ()
-    saves_output = True
-
-    def forward(self, a, axis=-1):
-        xp = backend.array_module(a)
-        self.axis = _axis_ok(axis, a.ndim)
-        e = xp.exp(a - a.max(axis=axis, keepdims=True))  # shifting by the max avoids overflow
-        self.out = e / e.sum(axis=axis, keepdims=True)
-        return self.out
-
-    def backward(self, g):
-        # Jacobian-vector product of softmax: s * (g - sum(g * s))
-        s = self.out
-        return (s * (g - (g * s).sum(axis=self.axis, keepdims=True)),)
-
-
-class LogSoftmax(Function):
-    saves = ()
-    saves_output = True
-
-    def forward(self, a, axis=-1):
-        xp = backend.array_module(a)
-        self.axis = _axis_ok(axis, a.ndim)
-        shifted = a - a.max(axis=axis, keepdims=True)
-        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        return self.out
-
-    def backward(self, g):
-        xp = backend.array_module(g)
-        return (g - xp.exp(self.out) * g.sum(axis=self.axis, keepdims=True),)
-
-
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``, computed without overflow."""
-    return Softmax.apply(x, axis=axis)
-
-
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """log(softmax(x)) along ``axis``, computed as x - logsumexp(x) (no log of 0)."""
-    return LogSoftmax.apply(x, axis=axis)
-
-
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-
-
-class GELUTanh(Function):
-    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-
-    Written as PyTorch writes it, so both round alike: far left (x < -5 in float32) the
-    result is 0 where the exact value is below 1e-7 of x, as in PyTorch.
-    """
-
-    def forward(self, a):
-        xp = backend.array_module(a)
-        self.a = a
-        self.t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a**3))
-        return 0.5 * a * (1 + self.t)
-
-    def backward(self, g):
-        a, t = self.a, self.t
-        inner_slope = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
-        return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner_slope),)
-
-
-class GELUExact(Function):
-    """GELU, exact: x * Phi(x), with Phi the standard normal CDF."""
-
-    def forward(self, a):
-        xp = backend.array_module(a)
-        self.a = a
-        # Phi(x) = erfc(-x/sqrt 2)/2: 1 + erf(x/sqrt 2) would cancel to 0 for very negative x
-        self.cdf = 0.5 * backend.erfc(a * -(1 / math.sqrt(2.0)))
-        self.pdf = xp.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
-        return a * self.cdf
-
-    def backward(self, g):
-        return (g * (self.cdf + self.a * self.pdf),)
-
-
-def gelu(x: Tensor, approximate: str = "tanh") -> Tensor:
-    """Gaussian error linear unit.  ``approximate="tanh"`` (the default here, as in GPT-2)
-    is fast; ``"none"`` is the exact erf form, PyTorch's default.  They differ by < 1e-3."""
-    if approximate == "tanh":
-        return GELUTanh.apply(x)
-    if approximate == "none":
-        return GELUExact.apply(x)
-    raise ValueError(f"approximate must be 'tanh' or 'none', got {approximate!r}.")
-
-
-class Where(Function):
+class WhereFn(Function):
     saves = ()
 
     def forward(self, a, b, condition=None):
@@ -137,10 +40,10 @@ def where(condition, a, b) -> Tensor:
     cond = condition._data if isinstance(condition, Tensor) else backend.to_device(condition, like.device)
     if cond.dtype.kind != "b":
         raise TypeError(f"where needs a boolean condition, got dtype {cond.dtype}.")
-    return Where.apply(_operand(a, like), _operand(b, like), condition=cond)
+    return WhereFn.apply(operand(a, like), operand(b, like), condition=cond)
 
 
-class Concatenate(Function):
+class ConcatenateFn(Function):
     saves = ()
 
     def forward(self, *arrays, axis=0):
@@ -167,7 +70,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate needs at least one tensor.")
-    return Concatenate.apply(*[_operand(t, tensors[0]) for t in tensors], axis=axis)
+    return ConcatenateFn.apply(*[operand(t, tensors[0]) for t in tensors], axis=axis)
 
 
 def stack(tensors, axis: int = 0) -> Tensor:
@@ -179,11 +82,11 @@ def stack(tensors, axis: int = 0) -> Tensor:
     if len(shapes) != 1:
         raise ValueError(f"stack needs tensors of one shape, got {sorted(shapes)}.")
     ndim = tensors[0].ndim + 1
-    axis = _axis_ok(axis, ndim) % ndim
+    axis = axis_ok(axis, ndim) % ndim
     return concatenate([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis)
 
 
-class Linear(Function):
+class LinearFn(Function):
     """y = x @ W.T + b in one node: d/dx = g @ W, d/dW = g.T @ x, d/db = sum of g."""
 
     saves = (0, 1)
@@ -207,7 +110,7 @@ class Linear(Function):
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """The affine map of a dense layer, x @ weight.T + bias (weight has shape (out, in))."""
-    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+    return LinearFn.apply(x, weight) if bias is None else LinearFn.apply(x, weight, bias)
 
 
 # ---------------------------------------------------------------- losses (tensor mode)
@@ -244,7 +147,7 @@ def mse_tensor(pred: Tensor, target) -> Tensor:
     return (diff * diff).mean()
 
 
-class CrossEntropy(Function):
+class CrossEntropyFn(Function):
     """mean_i [logsumexp(z_i) - z_i[t_i]]; its gradient is (softmax(z) - onehot(t)) / N."""
 
     saves = ()
@@ -300,7 +203,7 @@ def cross_entropy_tensor(logits: Tensor, targets) -> Tensor:
     backend.check_range(indices, 0, n_classes - 1, lambda bad: IndexError(
         f"cross_entropy: class index {bad} is outside 0..{n_classes - 1} ({n_classes} logits per sample)."))
     flat = logits.reshape(-1, n_classes) if len(shape) != 2 else logits
-    return CrossEntropy.apply(flat, targets=backend.to_device(indices, logits.device))
+    return CrossEntropyFn.apply(flat, targets=backend.to_device(indices, logits.device))
 
 
 def _wrong_targets(shape: tuple, given: tuple):
@@ -316,7 +219,7 @@ def _wrong_targets(shape: tuple, given: tuple):
     )
 
 
-class BCEWithLogits(Function):
+class BCEWithLogitsFn(Function):
     """mean of max(s, 0) - s*y + log(1 + e^-|s|); its gradient is (sigmoid(s) - y) / N.
 
     One node rather than a composition of relu and abs, whose slopes at s = 0 would both be
@@ -346,4 +249,4 @@ def bce_with_logits_tensor(scores: Tensor, targets) -> Tensor:
     t = targets._data
     backend.check_later(~((t >= 0) & (t <= 1)).all(), lambda: ValueError(
         "binary cross-entropy targets must lie in [0, 1] (NaN is not allowed)."))
-    return BCEWithLogits.apply(scores, targets)
+    return BCEWithLogitsFn.apply(scores, targets)

@@ -15,6 +15,7 @@ import numpy as np
 from . import backend
 from ._checks import real_number
 from .scalar import Value
+from .tensor import Tensor
 
 __all__ = ["gradcheck", "numerical_grad", "GradcheckError"]
 
@@ -23,23 +24,19 @@ class GradcheckError(AssertionError):
     """Backprop's gradient and the finite-difference gradient disagree."""
 
 
-def _is_tensor(x) -> bool:
-    return getattr(x, "_is_tensor", False)
-
-
 def _scalar_output(fn, inputs, projection):
     """Call fn and reduce a non-scalar Tensor output to one number with fixed weights."""
     out = fn(*inputs)
-    if _is_tensor(out) and out.size != 1:
+    if isinstance(out, Tensor) and out.size != 1:
         if projection[0] is None:
             rng = np.random.default_rng(1234)
-            projection[0] = out._from_host(rng.standard_normal(out.shape))
+            projection[0] = backend.to_device(rng.standard_normal(out.shape), out.device, dtype=out.dtype)
         out = (out * projection[0]).sum()
     return out
 
 
 def _value_of(out) -> float:
-    return out.item() if _is_tensor(out) else float(out.data)
+    return out.item()
 
 
 def numerical_grad(fn, inputs, eps: float = 1e-6, _projection=None):
@@ -80,7 +77,7 @@ def _analytic_grad(fn, inputs, projection):
         if isinstance(x, Value):
             grads.append(x.grad)
         else:
-            grads.append(np.zeros(x.shape) if x.grad is None else x._to_host(x.grad).astype(np.float64))
+            grads.append(np.zeros(x.shape) if x.grad is None else backend.to_host(x.grad).astype(np.float64))
     return grads
 
 
@@ -96,15 +93,15 @@ def gradcheck(fn, inputs, eps: float = 1e-6, rtol: float = 1e-6, atol: float = 1
     """
     if not callable(fn):
         raise TypeError(f"gradcheck(fn, inputs) needs a function first; got {type(fn).__name__}.")
-    if isinstance(inputs, Value) or _is_tensor(inputs):
+    if isinstance(inputs, (Value, Tensor)):
         inputs = [inputs]  # one input, as torch.autograd.gradcheck accepts
     eps = real_number(eps, "gradcheck: eps", 0.0, low_open=True)
     rtol, atol = real_number(rtol, "gradcheck: rtol", 0.0), real_number(atol, "gradcheck: atol", 0.0)
-    inputs = [Value(x) if not (isinstance(x, Value) or _is_tensor(x)) else x for x in inputs]
+    inputs = [x if isinstance(x, (Value, Tensor)) else Value(x) for x in inputs]
     if not inputs:
         raise ValueError("gradcheck needs at least one input to differentiate.")
     for i, x in enumerate(inputs):
-        if _is_tensor(x):
+        if isinstance(x, Tensor):
             if str(x.dtype) != "float64":
                 raise TypeError(
                     f"gradcheck input {i} is {x.dtype}; use dtype='float64' (float32 rounding "

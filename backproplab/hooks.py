@@ -17,13 +17,14 @@ import numpy as np
 
 from . import backend
 from .nn.module import Module, flatten_values
+from .tensor import Tensor
 
 __all__ = ["ActivationRecorder", "gradient_norms", "parameter_norms", "UpdateRatioTracker"]
 
 
 def _as_host(param, attr: str):
     """A parameter's data or grad as a float64 NumPy array (either mode)."""
-    if getattr(param, "_is_tensor", False):
+    if isinstance(param, Tensor):
         value = getattr(param, attr if attr == "grad" else "_data")
         return None if value is None else backend.to_host(value).astype(np.float64)
     values = flatten_values(param)
@@ -40,8 +41,8 @@ def gradient_norm_vector(model: Module):
     named = list(model.named_parameters())
     names = [name for name, _ in named]
     params = [p for _, p in named]
-    devices = {p.device for p in params if getattr(p, "_is_tensor", False)}
-    if len(devices) != 1 or not all(getattr(p, "_is_tensor", False) for p in params):
+    devices = {p.device for p in params if isinstance(p, Tensor)}
+    if len(devices) != 1 or not all(isinstance(p, Tensor) for p in params):
         norms = []
         for param in params:
             grad = _as_host(param, "grad")
@@ -115,7 +116,7 @@ class ActivationRecorder:
 
     def _forward_hook(self, name):
         def record(module, inputs, output):
-            if getattr(output, "_is_tensor", False):
+            if isinstance(output, Tensor):
                 self.activations[name] = output.numpy().copy()
         return record
 

@@ -173,7 +173,8 @@ def _load_from(module, f, label: str):
     try:
         module.load_state_dict(state)
     except ValueError as exc:  # dtypes or values: name the file
-        raise ValueError(str(exc).replace("The weights do not", f"The weights in {label} do not", 1)) from None
+        message = str(exc).replace("The weights do not", f"The weights in {label} do not", 1)
+        raise ValueError(message) from None
     return module
 
 

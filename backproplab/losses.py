@@ -17,19 +17,17 @@ import numbers
 
 import numpy as np
 
+from .functional import bce_with_logits_tensor, cross_entropy_tensor, mse_tensor
 from .scalar import Value, _new
+from .tensor import Tensor
 
 __all__ = ["mse", "cross_entropy", "binary_cross_entropy_with_logits"]
-
-
-def _is_tensor(x) -> bool:
-    return getattr(x, "_is_tensor", False)
 
 
 def _as_list(x, name: str) -> list:
     if isinstance(x, (Value, numbers.Real)):
         return [x]
-    if _is_tensor(x):  # constant targets may come as a tensor; they carry no gradient
+    if isinstance(x, Tensor):  # constant targets may come as a tensor; they carry no gradient
         if x.requires_grad:
             raise TypeError(f"Scalar-mode {name} cannot be a Tensor that requires grad: gradients "
                             "cannot flow between tensor mode and scalar mode. Pick one mode.")
@@ -44,7 +42,7 @@ def _as_list(x, name: str) -> list:
 
 def _layout(x) -> tuple:
     """The shape of nested lists (or an array), without its size-1 axes; None if ragged."""
-    if _is_tensor(x) or isinstance(x, np.ndarray):
+    if isinstance(x, Tensor) or isinstance(x, np.ndarray):
         shape = tuple(x.shape)
     elif isinstance(x, (list, tuple)):
         inner = {_layout(item) for item in x}
@@ -82,8 +80,9 @@ def _paired(pred, target, loss: str) -> tuple[list, list]:
     preds, targets = _flatten_nested(pred_list), _flatten_nested(target_list)
     _check_same_length(preds, targets, loss)
     known = (list, tuple, np.ndarray, Value, numbers.Real)  # other iterables: use the list made
-    pred_layout = _layout(pred if isinstance(pred, known) or _is_tensor(pred) else pred_list)
-    target_layout = _layout(target if isinstance(target, known) or _is_tensor(target) else target_list)
+    known = known + (Tensor,)
+    pred_layout = _layout(pred if isinstance(pred, known) else pred_list)
+    target_layout = _layout(target if isinstance(target, known) else target_list)
     if pred_layout != target_layout:  # e.g. 2 samples x 2 outputs against 4 targets in a row
         raise ValueError(f"{loss}: the predictions are laid out as {pred_layout or 'one value'} but "
                          f"the targets as {target_layout or 'one value'}. Give each prediction its "
@@ -98,9 +97,7 @@ def mse(pred, target):
     the same length.  Tensor mode: ``pred`` a Tensor, ``target`` a Tensor or array of
     the same shape.
     """
-    if _is_tensor(pred):
-        from .functional import mse_tensor
-
+    if isinstance(pred, Tensor):
         return mse_tensor(pred, target)
     preds, targets = _paired(pred, target, "mse")
     total = 0.0
@@ -146,9 +143,7 @@ def cross_entropy(logits, targets):
     integer array or integer Tensor.  Computed through log-sum-exp, so large logits
     neither overflow nor give log(0).
     """
-    if _is_tensor(logits):
-        from .functional import cross_entropy_tensor
-
+    if isinstance(logits, Tensor):
         return cross_entropy_tensor(logits, targets)
     logits = list(logits)
     if logits and not isinstance(logits[0], (list, tuple)):
@@ -173,9 +168,7 @@ def binary_cross_entropy_with_logits(scores, targets):
     Uses the stable form max(s, 0) - s*y + log(1 + exp(-|s|)); its derivative toward the
     score is sigmoid(s) - y (in scalar mode one node per sample with that local derivative).
     """
-    if _is_tensor(scores):
-        from .functional import bce_with_logits_tensor
-
+    if isinstance(scores, Tensor):
         return bce_with_logits_tensor(scores, targets)
     scores, targets = _paired(scores, targets, "binary_cross_entropy_with_logits")
     total = 0.0

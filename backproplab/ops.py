@@ -17,7 +17,7 @@ import math
 import numbers
 
 from . import backend
-from .tensor import Function
+from .tensor import Function, Tensor
 
 
 def _broadcast_error(op: str, a, b):
@@ -31,7 +31,7 @@ def _broadcast_error(op: str, a, b):
 # ---------------------------------------------------------------- arithmetic
 
 
-class Add(Function):
+class AddFn(Function):
     saves = ()
 
     def forward(self, a, b):
@@ -44,7 +44,7 @@ class Add(Function):
         return g, g
 
 
-class Sub(Function):
+class SubFn(Function):
     saves = ()
 
     def forward(self, a, b):
@@ -57,7 +57,7 @@ class Sub(Function):
         return g, -g if self.needs_grad[1] else None
 
 
-class Mul(Function):
+class MulFn(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
@@ -70,7 +70,7 @@ class Mul(Function):
                 g * self.a if self.needs_grad[1] else None)
 
 
-class Div(Function):
+class DivFn(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
@@ -84,7 +84,7 @@ class Div(Function):
                 -g * self.a / (self.b * self.b) if self.needs_grad[1] else None)
 
 
-class Neg(Function):
+class NegFn(Function):
     saves = ()
 
     def forward(self, a):
@@ -94,7 +94,7 @@ class Neg(Function):
         return (-g,)
 
 
-class Pow(Function):
+class PowFn(Function):
     saves_output = True
 
     def forward(self, a, b):
@@ -120,7 +120,7 @@ class Pow(Function):
         return ga, gb
 
 
-class MatMul(Function):
+class MatMulFn(Function):
     """a @ b; for matrices, d/da = g @ b.T and d/db = a.T @ g."""
 
     def forward(self, a, b):
@@ -162,7 +162,7 @@ class MatMul(Function):
 # ---------------------------------------------------------------- elementwise functions
 
 
-class Exp(Function):
+class ExpFn(Function):
     saves = ()
     saves_output = True
 
@@ -174,7 +174,7 @@ class Exp(Function):
         return (g * self.out,)  # d e^a / da = e^a
 
 
-class Log(Function):
+class LogFn(Function):
     def forward(self, a):
         # On a GPU the check is queued, not read: reading it would make every step wait
         backend.check_later(~(a > 0).all(), lambda: ValueError(
@@ -187,7 +187,7 @@ class Log(Function):
         return (g / self.a,)
 
 
-class Tanh(Function):
+class TanhFn(Function):
     saves = ()
     saves_output = True
 
@@ -199,7 +199,7 @@ class Tanh(Function):
         return (g * (1 - self.out * self.out),)
 
 
-class Sigmoid(Function):
+class SigmoidFn(Function):
     saves = ()
     saves_output = True
 
@@ -223,7 +223,7 @@ def stable_sigmoid(a):
     return xp.where(a >= 0, r, e * r)
 
 
-class ReLU(Function):
+class ReLUFn(Function):
     saves = ()
 
     def forward(self, a):
@@ -234,7 +234,7 @@ class ReLU(Function):
         return (g * self.mask,)  # slope 1 where a > 0, else 0 (0 at a = 0, as PyTorch)
 
 
-class Abs(Function):
+class AbsFn(Function):
     saves = ()
 
     def forward(self, a):
@@ -245,7 +245,7 @@ class Abs(Function):
         return (g * self.sign,)
 
 
-class Clip(Function):
+class ClipFn(Function):
     saves = ()
 
     def forward(self, a, low=None, high=None):
@@ -262,6 +262,108 @@ class Clip(Function):
 
     def backward(self, g):
         return (g * self.mask,)  # gradient passes only where the value was not clipped
+
+
+# ---------------------------------------------------------------- softmax and GELU
+
+
+def axis_ok(axis: int, ndim: int) -> int:
+    """``axis`` if it is a whole number that names an axis of an ``ndim``-axis tensor."""
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be a whole number, got {axis!r}.")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} axes.")
+    return axis
+
+
+class SoftmaxFn(Function):
+    saves = ()
+    saves_output = True
+
+    def forward(self, a, axis=-1):
+        xp = backend.array_module(a)
+        self.axis = axis_ok(axis, a.ndim)
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))  # shifting by the max avoids overflow
+        self.out = e / e.sum(axis=axis, keepdims=True)
+        return self.out
+
+    def backward(self, g):
+        # Jacobian-vector product of softmax: s * (g - sum(g * s))
+        s = self.out
+        return (s * (g - (g * s).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmaxFn(Function):
+    saves = ()
+    saves_output = True
+
+    def forward(self, a, axis=-1):
+        xp = backend.array_module(a)
+        self.axis = axis_ok(axis, a.ndim)
+        shifted = a - a.max(axis=axis, keepdims=True)
+        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        return self.out
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        return (g - xp.exp(self.out) * g.sum(axis=self.axis, keepdims=True),)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``, computed without overflow."""
+    return SoftmaxFn.apply(x, axis=axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """log(softmax(x)) along ``axis``, computed as x - logsumexp(x) (no log of 0)."""
+    return LogSoftmaxFn.apply(x, axis=axis)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+class GELUTanhFn(Function):
+    """GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+
+    Written as PyTorch writes it, so both round alike: far left (x < -5 in float32) the
+    result is 0 where the exact value is below 1e-7 of x, as in PyTorch.
+    """
+
+    def forward(self, a):
+        xp = backend.array_module(a)
+        self.a = a
+        self.t = xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a**3))
+        return 0.5 * a * (1 + self.t)
+
+    def backward(self, g):
+        a, t = self.a, self.t
+        inner_slope = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+        return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner_slope),)
+
+
+class GELUExactFn(Function):
+    """GELU, exact: x * Phi(x), with Phi the standard normal CDF."""
+
+    def forward(self, a):
+        xp = backend.array_module(a)
+        self.a = a
+        # Phi(x) = erfc(-x/sqrt 2)/2: 1 + erf(x/sqrt 2) would cancel to 0 for very negative x
+        self.cdf = 0.5 * backend.erfc(a * -(1 / math.sqrt(2.0)))
+        self.pdf = xp.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+        return a * self.cdf
+
+    def backward(self, g):
+        return (g * (self.cdf + self.a * self.pdf),)
+
+
+def gelu(x: Tensor, approximate: str = "tanh") -> Tensor:
+    """Gaussian error linear unit.  ``approximate="tanh"`` (the default here, as in GPT-2)
+    is fast; ``"none"`` is the exact erf form, PyTorch's default.  They differ by < 1e-3."""
+    if approximate == "tanh":
+        return GELUTanhFn.apply(x)
+    if approximate == "none":
+        return GELUExactFn.apply(x)
+    raise ValueError(f"approximate must be 'tanh' or 'none', got {approximate!r}.")
 
 
 # ---------------------------------------------------------------- reductions
@@ -284,7 +386,7 @@ def _expand_back(g, axes: tuple, keepdims: bool):
     return g if keepdims or not axes else backend.array_module(g).expand_dims(g, axes)
 
 
-class Sum(Function):
+class SumFn(Function):
     saves = ()
 
     def forward(self, a, axis=None, keepdims=False):
@@ -296,7 +398,7 @@ class Sum(Function):
         return (xp.broadcast_to(_expand_back(g, self.axes, self.keepdims), self.shape),)
 
 
-class Mean(Function):
+class MeanFn(Function):
     saves = ()
 
     def forward(self, a, axis=None, keepdims=False):
@@ -314,7 +416,7 @@ class Mean(Function):
         return (xp.broadcast_to(g, self.shape),)
 
 
-class Max(Function):
+class MaxFn(Function):
     saves = ()
 
     def forward(self, a, axis=None, keepdims=False):
@@ -333,7 +435,7 @@ class Max(Function):
 # ---------------------------------------------------------------- shapes and indexing
 
 
-class Reshape(Function):
+class ReshapeFn(Function):
     def forward(self, a, shape):
         self.shape = a.shape
         try:
@@ -347,7 +449,7 @@ class Reshape(Function):
         return (g.reshape(self.shape),)
 
 
-class Transpose(Function):
+class TransposeFn(Function):
     def forward(self, a, axes=None):
         self.axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(ax % a.ndim for ax in axes)
         if sorted(self.axes) != list(range(a.ndim)):
@@ -367,7 +469,7 @@ def _is_advanced(index) -> bool:
     return hasattr(index, "shape") or isinstance(index, list)
 
 
-class GetItem(Function):
+class GetItemFn(Function):
     """x[index]: slices, integers, integer arrays and boolean masks.
 
     The index arrives on the input's device with its integer arrays checked against the
@@ -393,7 +495,7 @@ class GetItem(Function):
         return (grad,)
 
 
-class ToDevice(Function):
+class ToDeviceFn(Function):
     saves = ()
 
     def forward(self, a, device):
@@ -402,3 +504,7 @@ class ToDevice(Function):
 
     def backward(self, g):
         return (backend.to_device(g, self.source),)
+
+
+# nn/sequence.py still imports the old name; remove once it imports GetItemFn.
+GetItem = GetItemFn

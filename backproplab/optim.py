@@ -22,9 +22,11 @@ from __future__ import annotations
 import math
 import numbers
 
+from .tensor import Tensor
+
 __all__ = [
     "Optimizer", "SGD", "AdaGrad", "RMSProp", "Adam", "AdamW",
-    "StepLR", "CosineAnnealingLR", "clip_grad_norm",
+    "LRSchedule", "StepLR", "CosineAnnealingLR", "clip_grad_norm",
 ]
 
 
@@ -63,7 +65,7 @@ def _parameter_list(params, owner: str) -> list:
                             "pass model.parameters() (add the lists of several models together).")
         if not (hasattr(p, "data") and hasattr(p, "grad")):
             raise TypeError(f"{owner} updates Values or Tensors; got {type(p).__name__} (item {i}).")
-        if getattr(p, "_is_tensor", False):
+        if isinstance(p, Tensor):
             if not p.requires_grad:
                 raise ValueError(f"A parameter (item {i}, shape {p.shape}) has requires_grad=False, so "
                                  "it never gets a gradient. Create it with requires_grad=True.")
@@ -277,37 +279,52 @@ def _check_steps(name: str, value) -> int:
     return int(value)
 
 
-class StepLR:
+class LRSchedule:
+    """Sets an optimizer's learning rate from the epoch count; subclasses define ``lr_at``.
+
+    ``base_lr`` is the optimizer's learning rate when the schedule was made.
+    """
+
+    def __init__(self, optimizer: Optimizer):
+        _check_optimizer(optimizer, type(self).__name__)
+        self.optimizer, self.base_lr, self.epoch = optimizer, optimizer.lr, 0
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate after ``epoch`` calls of ``step()``."""
+        raise NotImplementedError
+
+    def step(self) -> float:
+        """Advance one epoch and return the new learning rate."""
+        self.epoch += 1
+        self.optimizer.lr = self.lr_at(self.epoch)
+        return self.optimizer.lr
+
+
+class StepLR(LRSchedule):
     """Multiply the learning rate by ``gamma`` every ``step_size`` calls of ``step()``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        _check_optimizer(optimizer, "StepLR")
+        super().__init__(optimizer)
         self.step_size = _check_steps("step_size", step_size)
-        self.optimizer, self.gamma = optimizer, _check_non_negative("gamma", gamma)
-        self.base_lr, self.epoch = optimizer.lr, 0
+        self.gamma = _check_non_negative("gamma", gamma)
 
-    def step(self) -> float:
-        """Advance one epoch and return the new learning rate."""
-        self.epoch += 1
-        self.optimizer.lr = self.base_lr * self.gamma ** (self.epoch // self.step_size)
-        return self.optimizer.lr
+    def lr_at(self, epoch: int) -> float:
+        """``base_lr * gamma ** (epoch // step_size)``."""
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
 
 
-class CosineAnnealingLR:
+class CosineAnnealingLR(LRSchedule):
     """Lower the learning rate along half a cosine, from its start to ``eta_min`` in ``T_max`` steps."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
-        _check_optimizer(optimizer, "CosineAnnealingLR")
+        super().__init__(optimizer)
         self.T_max = _check_steps("T_max", T_max)
-        self.optimizer, self.eta_min = optimizer, _check_non_negative("eta_min", eta_min)
-        self.base_lr, self.epoch = optimizer.lr, 0
+        self.eta_min = _check_non_negative("eta_min", eta_min)
 
-    def step(self) -> float:
-        """Advance one epoch and return the new learning rate."""
-        self.epoch += 1
-        cos = (1 + math.cos(math.pi * self.epoch / self.T_max)) / 2
-        self.optimizer.lr = self.eta_min + (self.base_lr - self.eta_min) * cos
-        return self.optimizer.lr
+    def lr_at(self, epoch: int) -> float:
+        """``eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``."""
+        cos = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+        return self.eta_min + (self.base_lr - self.eta_min) * cos
 
 
 def clip_grad_norm(params, max_norm: float) -> float:

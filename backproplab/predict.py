@@ -18,7 +18,7 @@ __all__ = ["is_scalar_model", "forward_batch", "classes_from_outputs"]
 def is_scalar_model(model) -> bool:
     """True when the model's parameters are Values (scalar mode)."""
     params = model.parameters()
-    return bool(params) and not getattr(params[0], "_is_tensor", False)
+    return bool(params) and not isinstance(params[0], Tensor)
 
 
 def forward_batch(model, X, scalar_mode: bool | None = None):

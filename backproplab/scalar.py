@@ -21,14 +21,14 @@ from __future__ import annotations
 import math
 import numbers
 
-from .autograd import record_backward_steps, run_backward
+from .autograd import Node, record_backward_steps, run_backward
 
 __all__ = ["Value", "weighted_sum"]
 
 
 def _check_number(x, what: str) -> float:
     """Turn ``x`` into a float, or explain why it cannot be one."""
-    if getattr(x, "_is_tensor", False):
+    if isinstance(x, Node):  # a Value never gets here: only a Tensor is another kind of node
         raise TypeError(
             f"{what} is a bp.Tensor: gradients cannot flow between scalar mode (bp.Value) and "
             "tensor mode (bp.Tensor). Pick one mode: build everything from Values, or from Tensors."
@@ -51,35 +51,35 @@ def _new(data: float, parents: tuple, local_grads: tuple, op: str) -> "Value":
             f"'{op}' produced NaN from inputs {[p.data for p in parents]}. "
             "Infinite values are involved: lower the learning rate or rescale the inputs."
         )
-    out = Value.__new__(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._parents = parents
-    out._local_grads = local_grads
-    out._op = op
-    out._hooks = None
-    out._pass_grad = None
+    out = _blank(Value)
+    out._set_up(data, parents, local_grads, op, "")
     return out
 
 
-class Value:
+_blank = object.__new__
+
+
+class Value(Node):
     """A scalar that remembers how it was computed, so gradients can flow back.
 
     ``data`` is the number, ``grad`` is d(output)/d(this) after ``output.backward()``
     (0.0 before), ``label`` is an optional name for pictures.
     """
 
-    __slots__ = ("data", "grad", "label", "_parents", "_local_grads", "_op", "_hooks", "_pass_grad")
+    __slots__ = ("data", "grad", "label", "_local_grads", "_op")
     __array_ufunc__ = None  # let ``numpy_number * Value`` fall back to Value.__rmul__
 
     def __init__(self, data, label: str = ""):
-        self.data = _check_number(data, "Value data")
+        self._set_up(_check_number(data, "Value data"), (), (), "", label)
+
+    def _set_up(self, data: float, parents: tuple, local_grads: tuple, op: str, label: str):
+        """Every field of a node, leaf or result: the one place they are set."""
+        self.data = data
         self.grad = 0.0
         self.label = label
-        self._parents = ()
-        self._local_grads = ()
-        self._op = ""
+        self._parents = parents
+        self._local_grads = local_grads
+        self._op = op
         self._hooks = None
         self._pass_grad = None
 
@@ -87,11 +87,11 @@ class Value:
     # Each op: forward value, then the local derivative toward each parent.
 
     def __add__(self, other):
-        other = _as_value(other)
+        other = other if isinstance(other, Value) else Value(other)
         return _new(self.data + other.data, (self, other), (1.0, 1.0), "+")
 
     def __mul__(self, other):
-        other = _as_value(other)
+        other = other if isinstance(other, Value) else Value(other)
         return _new(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __sub__(self, other):
@@ -197,16 +197,15 @@ class Value:
         """Run backward and return the list of ``BackwardStep`` records, node by node."""
         return record_backward_steps(self, _check_number(grad, "backward seed"))
 
-    def register_hook(self, hook):
-        """Call ``hook(gradient)`` when this node's gradient is known; it may return a new one."""
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return hook
-
-    # The node protocol of backproplab.autograd.
+    # The node contract of backproplab.autograd.
     def _chain(self, upstream):
-        return [local * upstream for local in self._local_grads]
+        grads = []
+        for parent, local in zip(self._parents, self._local_grads):
+            grad = upstream * local  # the chain rule: upstream x local derivative
+            received = parent._pass_grad  # a parent used twice sums what each path sends
+            parent._pass_grad = grad if received is None else received + grad
+            grads.append(grad)
+        return grads
 
     def _accumulate(self, gradient):
         self.grad += gradient

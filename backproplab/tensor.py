@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .autograd import run_backward
+from .autograd import Node, run_backward
+from .convert import as_array, device_index, operand, raw
 from .grad_mode import _state as _grad_state
 from .inplace import check_saved, release_saved, snapshot
 from .protocols import PythonProtocols
@@ -30,17 +31,19 @@ from .protocols import PythonProtocols
 __all__ = ["Tensor", "Function", "unbroadcast"]
 
 
-def unbroadcast(grad, shape: tuple):
+def unbroadcast(grad, shape: tuple, op: str = "an op"):
     """Sum ``grad`` over the axes that broadcasting added or stretched, to get ``shape``.
 
     If x of shape (3,) was broadcast against (4, 3), each x[j] was used 4 times, so its
-    gradient is the sum of the 4 upstream gradients in column j.
+    gradient is the sum of the 4 upstream gradients in column j.  A gradient that no
+    broadcast explains is a bug in the backward of ``op``, and the error names it.
     """
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    if extra < 0:
-        raise ValueError(f"a gradient of shape {grad.shape} cannot belong to an input of shape {shape}")
+    if extra < 0 or any(n != 1 and n != grad.shape[i + extra] for i, n in enumerate(shape)):
+        raise RuntimeError(f"{op}.backward returned a gradient of shape {tuple(grad.shape)} for an "
+                           f"input of shape {tuple(shape)}.")
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
     )
@@ -51,6 +54,9 @@ def unbroadcast(grad, shape: tuple):
 
 class Function:
     """One differentiable operation: subclasses define ``forward`` and ``backward``.
+
+    Subclasses are named ``<Op>Fn`` (``MatMulFn``, ``LinearFn``), so that a Function is never
+    mistaken for the Module of the same name (``bp.nn.Linear``).
 
     ``forward(*arrays, **options)`` returns the output array and may save arrays on
     ``self``.  ``backward(grad)`` returns one gradient per input (``None`` where none is
@@ -106,8 +112,8 @@ class Function:
 
     @property
     def name(self) -> str:
-        """The op's name, as pictures and error messages show it."""
-        return type(self).__name__
+        """The op's name, as pictures and error messages show it: ``MatMul`` for ``MatMulFn``."""
+        return type(self).__name__.removesuffix("Fn")
 
 
 class _Freed(Function):
@@ -119,31 +125,20 @@ class _Freed(Function):
 _FREED = _Freed()
 
 
-class Tensor(PythonProtocols):
+class Tensor(Node, PythonProtocols):
     """An array that remembers how it was computed, so gradients can flow back.
 
     How it acts as a Python number or sequence (``bool``, ``float``, ``len``, ``for``) is in
     ``protocols.py``.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "name", "_ctx", "_parents", "_hooks",
-                 "_pass_grad", "_retain", "_shadow")
-    _is_tensor = True
+    __slots__ = ("_data", "grad", "requires_grad", "name", "_ctx", "_retain", "_shadow")
     __array_ufunc__ = None  # ``ndarray + Tensor`` falls back to Tensor.__radd__
     __hash__ = object.__hash__  # identity, even though == compares elementwise
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, device: str | None = None,
                  name: str = ""):
-        self._data = _as_array(data, dtype, device)
-        self.grad = None
-        self.requires_grad = False
-        self.name = name
-        self._ctx = None
-        self._parents = ()
-        self._hooks = None
-        self._pass_grad = None
-        self._retain = False
-        self._shadow = None  # see inplace.py
+        self._set_up(as_array(data, dtype, device), name)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -153,17 +148,21 @@ class Tensor(PythonProtocols):
         if isinstance(array, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
             array = np.asarray(array)
         t = Tensor.__new__(Tensor)
-        t._data = array
-        t.grad = None
-        t.requires_grad = False
-        t.name = ""
-        t._ctx = None
-        t._parents = ()
-        t._hooks = None
-        t._pass_grad = None
-        t._retain = False
-        t._shadow = None
+        t._set_up(array, "")
         return t
+
+    def _set_up(self, array, name: str) -> None:
+        """Every field of a tensor, as a leaf: the one place they are set (``apply`` links ops)."""
+        self._data = array
+        self.grad = None
+        self.requires_grad = False
+        self.name = name
+        self._ctx = None
+        self._parents = ()
+        self._hooks = None
+        self._pass_grad = None
+        self._retain = False
+        self._shadow = None  # see inplace.py
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         """Ask for (or stop asking for) gradients of this leaf tensor, in place."""
@@ -229,30 +228,11 @@ class Tensor(PythonProtocols):
         backend.check_device(device)
         if device == self.device:
             return self
-        return ops.ToDevice.apply(self, device=device)
+        return ops.ToDeviceFn.apply(self, device=device)
 
     def detach(self) -> "Tensor":
         """The same data, cut off from the graph (no gradient flows through it)."""
         return Tensor._wrap(self._data)
-
-    def _move_to(self, device: str) -> None:
-        """Move this leaf's data (and grad) to ``device`` in place (used by Module.to)."""
-        if self._shadow is True:
-            snapshot(self, replaced=True)
-        self._data = backend.to_device(self._data, device)
-        if self.grad is not None:
-            self.grad = backend.to_device(self.grad, device)
-
-    def _from_host(self, array):
-        """A NumPy array converted to this tensor's device and dtype."""
-        return backend.to_device(array, self.device, dtype=self.dtype)
-
-    def _to_host(self, array):
-        return backend.to_host(array)
-
-    def _take_rows(self, index) -> "Tensor":
-        """Rows ``index`` (checked: CuPy would wrap an index out of range), not differentiable."""
-        return Tensor._wrap(backend.take(self._data, index))
 
     # ------------------------------------------------------------------ backward
 
@@ -288,44 +268,34 @@ class Tensor(PythonProtocols):
         """Keep ``.grad`` on this intermediate tensor too (leaves always keep theirs)."""
         self._retain = True
 
-    def register_hook(self, hook):
-        """Call ``hook(grad_array)`` when this tensor's gradient is known; it may return a new one."""
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return hook
-
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``grad`` becomes None)."""
         self.grad = None
 
-    # The node protocol of backproplab.autograd.
+    # The node contract of backproplab.autograd.
     def _chain(self, upstream):
+        grads = self._input_grads(upstream)
+        for parent, grad in zip(self._parents, grads):
+            if grad is not None:
+                received = parent._pass_grad  # a parent used twice sums what each path sends
+                parent._pass_grad = grad if received is None else received + grad
+        return grads
+
+    def _input_grads(self, upstream) -> list:
+        """d(root)/d(parent) for each parent: the op's backward, with broadcasting undone."""
         fn = self._ctx
         if fn.saves != () or fn.saves_output:
             check_saved(fn, self)
-        grads = fn.backward(upstream)
-        out = []
-        for x, need, g in zip(fn.inputs, fn.needs_grad, grads):
-            if not need:
+        grads = []
+        for x, need, g in zip(fn.inputs, fn.needs_grad, fn.backward(upstream)):
+            if not need:  # only the inputs that need a gradient are parents
                 continue
             if g is not None:
-                shape = x._data.shape
-                if g.shape != shape:
-                    try:
-                        g = unbroadcast(g, shape)
-                    except ValueError:
-                        pass
-                    if g.shape != shape:  # not a broadcast: a bug in the op's backward
-                        raise RuntimeError(f"{fn.name}.backward returned a gradient of shape "
-                                           f"{tuple(g.shape)} for an input of shape {x.shape}.")
-                if _grad_state["anomaly"] and not bool(self.xp.isfinite(g).all()):
-                    raise FloatingPointError(
-                        f"detect_anomaly: the backward pass of {fn.name} produced NaN or inf "
-                        f"(upstream gradient finite: {bool(self.xp.isfinite(upstream).all())})."
-                    )
-            out.append(g)
-        return out
+                g = unbroadcast(g, x._data.shape, fn.name)
+                if _grad_state["anomaly"]:
+                    _check_finite(g, upstream, fn.name)
+            grads.append(g)
+        return grads
 
     def _accumulate(self, gradient):
         if self._ctx is _FREED:
@@ -344,52 +314,52 @@ class Tensor(PythonProtocols):
     # ------------------------------------------------------------------ operators
     # Each is one line: the op's forward and backward live in ops.py.
 
-    def __add__(self, other): return ops.Add.apply(self, _operand(other, self))
-    def __radd__(self, other): return ops.Add.apply(_operand(other, self), self)
-    def __sub__(self, other): return ops.Sub.apply(self, _operand(other, self))
-    def __rsub__(self, other): return ops.Sub.apply(_operand(other, self), self)
-    def __mul__(self, other): return ops.Mul.apply(self, _operand(other, self))
-    def __rmul__(self, other): return ops.Mul.apply(_operand(other, self), self)
-    def __truediv__(self, other): return ops.Div.apply(self, _operand(other, self))
-    def __rtruediv__(self, other): return ops.Div.apply(_operand(other, self), self)
-    def __pow__(self, other): return ops.Pow.apply(self, _operand(other, self))
-    def __rpow__(self, other): return ops.Pow.apply(_operand(other, self), self)
-    def __matmul__(self, other): return ops.MatMul.apply(self, _operand(other, self))
-    def __rmatmul__(self, other): return ops.MatMul.apply(_operand(other, self), self)
-    def __neg__(self): return ops.Neg.apply(self)
-    def __getitem__(self, index): return ops.GetItem.apply(self, index=_index(index, self))
+    def __add__(self, other): return ops.AddFn.apply(self, operand(other, self))
+    def __radd__(self, other): return ops.AddFn.apply(operand(other, self), self)
+    def __sub__(self, other): return ops.SubFn.apply(self, operand(other, self))
+    def __rsub__(self, other): return ops.SubFn.apply(operand(other, self), self)
+    def __mul__(self, other): return ops.MulFn.apply(self, operand(other, self))
+    def __rmul__(self, other): return ops.MulFn.apply(operand(other, self), self)
+    def __truediv__(self, other): return ops.DivFn.apply(self, operand(other, self))
+    def __rtruediv__(self, other): return ops.DivFn.apply(operand(other, self), self)
+    def __pow__(self, other): return ops.PowFn.apply(self, operand(other, self))
+    def __rpow__(self, other): return ops.PowFn.apply(operand(other, self), self)
+    def __matmul__(self, other): return ops.MatMulFn.apply(self, operand(other, self))
+    def __rmatmul__(self, other): return ops.MatMulFn.apply(operand(other, self), self)
+    def __neg__(self): return ops.NegFn.apply(self)
+    def __getitem__(self, index): return ops.GetItemFn.apply(self, index=device_index(index, self))
 
     # Comparisons give boolean tensors (masks); they are not differentiable.
-    def __gt__(self, other): return Tensor._wrap(self._data > _raw(other, self))
-    def __ge__(self, other): return Tensor._wrap(self._data >= _raw(other, self))
-    def __lt__(self, other): return Tensor._wrap(self._data < _raw(other, self))
-    def __le__(self, other): return Tensor._wrap(self._data <= _raw(other, self))
-    def __eq__(self, other): return Tensor._wrap(self._data == _raw(other, self))
-    def __ne__(self, other): return Tensor._wrap(self._data != _raw(other, self))
+    def __gt__(self, other): return Tensor._wrap(self._data > raw(other, self))
+    def __ge__(self, other): return Tensor._wrap(self._data >= raw(other, self))
+    def __lt__(self, other): return Tensor._wrap(self._data < raw(other, self))
+    def __le__(self, other): return Tensor._wrap(self._data <= raw(other, self))
+    def __eq__(self, other): return Tensor._wrap(self._data == raw(other, self))
+    def __ne__(self, other): return Tensor._wrap(self._data != raw(other, self))
 
-    def exp(self): return ops.Exp.apply(self)
-    def log(self): return ops.Log.apply(self)
-    def tanh(self): return ops.Tanh.apply(self)
-    def sigmoid(self): return ops.Sigmoid.apply(self)
-    def relu(self): return ops.ReLU.apply(self)
-    def gelu(self, approximate: str = "tanh"): return functional.gelu(self, approximate)
+    def exp(self): return ops.ExpFn.apply(self)
+    def log(self): return ops.LogFn.apply(self)
+    def tanh(self): return ops.TanhFn.apply(self)
+    def sigmoid(self): return ops.SigmoidFn.apply(self)
+    def relu(self): return ops.ReLUFn.apply(self)
+    def gelu(self, approximate: str = "tanh"): return ops.gelu(self, approximate)
     def sqrt(self): return self ** 0.5
-    def abs(self): return ops.Abs.apply(self)
-    def clip(self, min=None, max=None): return ops.Clip.apply(self, low=min, high=max)
-    def softmax(self, axis: int = -1): return functional.softmax(self, axis)
-    def log_softmax(self, axis: int = -1): return functional.log_softmax(self, axis)
+    def abs(self): return ops.AbsFn.apply(self)
+    def clip(self, min=None, max=None): return ops.ClipFn.apply(self, low=min, high=max)
+    def softmax(self, axis: int = -1): return ops.softmax(self, axis)
+    def log_softmax(self, axis: int = -1): return ops.log_softmax(self, axis)
 
     def sum(self, axis=None, keepdims: bool = False):
         """Sum over ``axis`` (an int, a tuple, or None for all)."""
-        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+        return ops.SumFn.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims: bool = False):
         """Mean over ``axis`` (an int, a tuple, or None for all)."""
-        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+        return ops.MeanFn.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims: bool = False):
         """Maximum over ``axis``; ties share the gradient equally."""
-        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+        return ops.MaxFn.apply(self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis=None) -> "Tensor":
         """Indices of the maxima (an integer tensor, not differentiable)."""
@@ -406,12 +376,12 @@ class Tensor(PythonProtocols):
     def reshape(self, *shape):
         """The same elements in a new shape (``-1`` infers one size)."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return ops.Reshape.apply(self, shape=tuple(shape))
+        return ops.ReshapeFn.apply(self, shape=tuple(shape))
 
     def transpose(self, *axes):
         """Permute the axes (reverse them when none are given)."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+        return ops.TransposeFn.apply(self, axes=tuple(axes) if axes else None)
 
     @property
     def T(self):
@@ -435,14 +405,20 @@ class Tensor(PythonProtocols):
         return "Tensor(" + ", ".join([body] + extras) + ")"
 
 
+def _check_finite(grad, upstream, op: str) -> None:
+    """Under ``detect_anomaly()``: stop at the first op whose backward made NaN or inf."""
+    xp = backend.array_module(grad)
+    if not bool(xp.isfinite(grad).all()):
+        raise FloatingPointError(
+            f"detect_anomaly: the backward pass of {op} produced NaN or inf "
+            f"(upstream gradient finite: {bool(xp.isfinite(upstream).all())})."
+        )
+
+
 _FREED_MESSAGE = ("This graph was already freed by an earlier backward(). Call "
                   "backward(retain_graph=True) the first time to backpropagate through it twice, "
                   "or recompute the forward pass.")
 
 
-# These modules need Tensor and Function above.
-from . import functional, ops  # noqa: E402
-from .convert import as_array as _as_array  # noqa: E402
-from .convert import device_index as _index  # noqa: E402
-from .convert import operand as _operand  # noqa: E402
-from .convert import raw as _raw  # noqa: E402
+# ops.py defines its Functions on the classes above: the one import that must come last.
+from . import ops  # noqa: E402

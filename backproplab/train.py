@@ -96,28 +96,14 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
             total, metric_total, seen = 0.0, 0.0, 0
             for xb, yb in loader:
                 step += 1
-                preds = forward_batch(model, xb, scalar_mode)
-                loss = loss_fn(preds, yb)
-                value = float(loss.data) if not isinstance(loss, Tensor) else loss.item()
+                preds, value = _train_batch(model, loss_fn, optimizer, xb, yb, scalar_mode, norms, tracker)
                 if not math.isfinite(value):
-                    bad_data = _non_finite((xb, yb), f"batch of epoch {epoch}, step {step}")
-                    message = bad_data or (
-                        f"The loss became {value} at epoch {epoch}, step {step}. The updates are too "
-                        f"large: try a smaller learning rate (now {optimizer.lr:g}).")
+                    error = _divergence(value, (xb, yb), epoch, step, optimizer)
                     if on_divergence == "raise":
-                        raise (ValueError if bad_data else FloatingPointError)(message)
-                    history.stopped = message
-                    print(message)
+                        raise error
+                    history.stopped = str(error)
+                    print(history.stopped)
                     return history  # the finally block writes the recorded norms
-                optimizer.zero_grad()
-                loss.backward()
-                if norms:
-                    norms.record(model)
-                if tracker:
-                    tracker.before()
-                optimizer.step()
-                if tracker:
-                    tracker.after()
                 n = len(yb)
                 history.step_loss.append(value)
                 total += value * n
@@ -145,6 +131,37 @@ def fit(model, loss_fn, optimizer, loader, epochs: int = 1, metric="auto", val_d
         if tracker:
             history.update_ratios = tracker.history
     return history
+
+
+def _train_batch(model, loss_fn, optimizer, xb, yb, scalar_mode, norms, tracker):
+    """One step on one batch: forward, loss, backward, update; returns (predictions, loss value).
+
+    A loss that is NaN or inf changes nothing: it is returned before backward runs.
+    """
+    preds = forward_batch(model, xb, scalar_mode)
+    loss = loss_fn(preds, yb)
+    value = loss.item()
+    if not math.isfinite(value):
+        return preds, value
+    optimizer.zero_grad()
+    loss.backward()
+    if norms:
+        norms.record(model)
+    if tracker:
+        tracker.before()
+    optimizer.step()
+    if tracker:
+        tracker.after()
+    return preds, value
+
+
+def _divergence(value: float, batch, epoch: int, step: int, optimizer) -> Exception:
+    """The error for a loss of NaN or inf: bad data in the batch (ValueError), or a diverging run."""
+    bad_data = _non_finite(batch, f"batch of epoch {epoch}, step {step}")
+    if bad_data:
+        return ValueError(bad_data)
+    return FloatingPointError(f"The loss became {value} at epoch {epoch}, step {step}. The updates are "
+                              f"too large: try a smaller learning rate (now {optimizer.lr:g}).")
 
 
 class _NormRecorder:
@@ -223,7 +240,7 @@ def _evaluate(model, loss_fn, metric_fn, val_data, scalar_mode, history):
     with no_grad():
         preds = forward_batch(model, X, scalar_mode)
         loss = loss_fn(preds, y)
-    history.val_loss.append(float(loss.data) if not isinstance(loss, Tensor) else loss.item())
+    history.val_loss.append(loss.item())
     if metric_fn:
         history.val_metric.append(metric_fn(preds, y))
     model.train()

@@ -90,7 +90,8 @@ def main() -> int:
                         help=f"comma-separated, from: {', '.join(CONFIGS)}")
     parser.add_argument("--jobs", type=int, default=1, help="configurations run at the same time")
     args = parser.parse_args()
-    notebooks = args.notebooks or sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.ipynb"))
+    stored = (ROOT / "notebooks").glob("*.ipynb")
+    notebooks = args.notebooks or sorted(str(p.relative_to(ROOT)) for p in stored)
     configs = args.configs.split(",")
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:

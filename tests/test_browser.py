@@ -138,7 +138,8 @@ def lab_server(tmp_path_factory):
 
 def widget_state(widget) -> tuple[str, str]:
     """What a widget currently shows: its picture's source and its message text."""
-    return widget.locator("img").first.get_attribute("src") or "", widget.locator(".widget-html").first.inner_text()
+    picture = widget.locator("img").first.get_attribute("src") or ""
+    return picture, widget.locator(".widget-html").first.inner_text()
 
 
 def test_gallery_widgets_render_and_respond_in_jupyterlab(lab_server):

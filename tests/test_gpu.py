@@ -69,7 +69,8 @@ def test_convolution_and_pooling(kind):
 
     def run(device):
         nn = bp.nn
-        cnn = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, seed=0, dtype="float64"), nn.ReLU(), nn.MaxPool2d(2),
+        cnn = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, seed=0, dtype="float64"), nn.ReLU(),
+                            nn.MaxPool2d(2),
                             nn.Conv2d(3, 4, 3, stride=1, seed=1, dtype="float64"), nn.AvgPool2d(2),
                             nn.Flatten(), nn.Linear(4, 3, seed=2, dtype="float64"))
         conv1d = nn.Sequential(nn.Conv1d(2, 3, 3, padding=1, seed=3, dtype="float64"), nn.MaxPool1d(2))

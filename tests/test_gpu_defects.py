@@ -96,7 +96,7 @@ def test_a_gradient_never_lands_in_a_wrapped_row(device):
 def test_rows_taken_by_the_data_loader_are_checked(device):
     column = bp.Tensor(np.arange(4.0)).to(device)
     with pytest.raises(IndexError, match="out of bounds"):
-        column._take_rows(np.array([1, 4]))
+        bp.data._take(column, np.array([1, 4]))
     batches = [b.numpy().tolist() for (b,) in bp.data.DataLoader((column,), batch_size=2, shuffle=False)]
     assert batches == [[0.0, 1.0], [2.0, 3.0]]
 

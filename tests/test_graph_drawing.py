@@ -17,9 +17,12 @@ def micrograd_example():
     """L = (a*b + c)*f at a=2, b=-3, c=10, f=-2 (Karpathy's micrograd lecture)."""
     a, b = bp.Value(2.0, label="a"), bp.Value(-3.0, label="b")
     c, f = bp.Value(10.0, label="c"), bp.Value(-2.0, label="f")
-    e = a * b; e.label = "e"
-    d = e + c; d.label = "d"
-    L = d * f; L.label = "L"
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
     L.backward()
     return L
 
@@ -85,7 +88,8 @@ def wire_points(wire, direction, samples=12):
 
 
 def inside(point, centre, size, margin=1.0):
-    return (abs(point[0] - centre[0]) < size[0] / 2 - margin and abs(point[1] - centre[1]) < size[1] / 2 - margin)
+    return (abs(point[0] - centre[0]) < size[0] / 2 - margin
+            and abs(point[1] - centre[1]) < size[1] / 2 - margin)
 
 
 @pytest.mark.parametrize("name", ["micrograd", "matmul", "rnn-LR", "rnn-TB", "network-107"])

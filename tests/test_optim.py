@@ -123,7 +123,8 @@ def test_schedules_match_torch():
     w = torch.zeros(1, requires_grad=True)
     for ours_cls, theirs_cls, kwargs in [
         (bp.optim.StepLR, torch.optim.lr_scheduler.StepLR, dict(step_size=3, gamma=0.5)),
-        (bp.optim.CosineAnnealingLR, torch.optim.lr_scheduler.CosineAnnealingLR, dict(T_max=10, eta_min=0.01)),
+        (bp.optim.CosineAnnealingLR, torch.optim.lr_scheduler.CosineAnnealingLR,
+         dict(T_max=10, eta_min=0.01)),
     ]:
         topt = torch.optim.SGD([w], lr=0.2)
         tsched = theirs_cls(topt, **kwargs)

@@ -27,7 +27,8 @@ def hessian(f, x, y, h=1e-4):
 def to_valley_coordinates(points):
     """(x, y) on the rotated bowl -> (along, across) its valley, i.e. the axis-aligned bowl's (x, y)."""
     points = np.asarray(points)
-    return np.column_stack([DIAGONAL * (points[:, 0] + points[:, 1]), DIAGONAL * (points[:, 1] - points[:, 0])])
+    return np.column_stack([DIAGONAL * (points[:, 0] + points[:, 1]),
+                            DIAGONAL * (points[:, 1] - points[:, 0])])
 
 
 def test_the_rotated_bowl_is_the_axis_aligned_bowl_turned_by_45_degrees():
@@ -78,7 +79,8 @@ def test_sgd_and_momentum_do_not_notice_the_rotation_but_rmsprop_does():
         aligned = race_path("axis-aligned bowl", name, lrs[name])
         np.testing.assert_allclose(to_valley_coordinates(rotated), aligned, atol=1e-9)
     rms_rotated = settled_value("rotated bowl", race_path("rotated bowl", "RMSProp", lrs["RMSProp"]))
-    rms_aligned = settled_value("axis-aligned bowl", race_path("axis-aligned bowl", "RMSProp", lrs["RMSProp"]))
+    rms_aligned = settled_value("axis-aligned bowl",
+                                race_path("axis-aligned bowl", "RMSProp", lrs["RMSProp"]))
     assert rms_aligned < 1e-20 < 1e-2 < rms_rotated
 
 
@@ -99,7 +101,8 @@ def test_optimizer_race_widget_labels_learning_rates_and_rejects_unknown_names()
     assert race.surface == "rotated bowl"
     assert race.settings["lr"] == SURFACES["rotated bowl"].learning_rates
     paths = race.trajectories()
-    np.testing.assert_array_equal(paths["Adam"], race_path("rotated bowl", "Adam", race.settings["lr"]["Adam"]))
+    np.testing.assert_array_equal(paths["Adam"],
+                                  race_path("rotated bowl", "Adam", race.settings["lr"]["Adam"]))
     race.lr_sliders["SGD"].value = 0.001
     assert race.settings["lr"]["SGD"] == pytest.approx(0.001)
     race.surface_menu.value = "axis-aligned bowl"  # the sliders go back to the surface's rates

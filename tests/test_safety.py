@@ -155,7 +155,8 @@ def test_bce_with_logits_matches_torch_including_a_score_of_zero(dtype):
     ours = bp.Tensor(scores, dtype=dtype, requires_grad=True)
     theirs = torch.tensor(scores, dtype=getattr(torch, dtype), requires_grad=True)
     loss = bp.losses.binary_cross_entropy_with_logits(ours, targets)
-    ref = torch.nn.functional.binary_cross_entropy_with_logits(theirs, torch.tensor(targets, dtype=theirs.dtype))
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(
+        theirs, torch.tensor(targets, dtype=theirs.dtype))
     loss.backward()
     ref.backward()
     assert loss.item() == pytest.approx(ref.item(), rel=1e-6)

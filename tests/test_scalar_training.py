@@ -47,7 +47,8 @@ def test_bce_with_logits_matches_torch():
     loss = bp.losses.binary_cross_entropy_with_logits(scores, [1, 1, 0])
     loss.backward()
     t = torch.tensor([3.0, -40.0, 0.2], dtype=torch.float64, requires_grad=True)
-    tl = torch.nn.functional.binary_cross_entropy_with_logits(t, torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64))
+    tl = torch.nn.functional.binary_cross_entropy_with_logits(
+        t, torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64))
     tl.backward()
     assert loss.data == pytest.approx(tl.item(), rel=1e-12)
     assert [s.grad for s in scores] == pytest.approx(t.grad.tolist(), rel=1e-9)

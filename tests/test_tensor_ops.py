@@ -221,15 +221,15 @@ def test_losses_match_torch():
     seq = rng.standard_normal((2, 3, 4))
     seq_targets = np.array([[0, 1, 2], [3, 2, 1]])
     assert_matches_torch(lambda z: bp.losses.cross_entropy(z, seq_targets),
-                         lambda z: torch.nn.functional.cross_entropy(z.reshape(-1, 4),
-                                                                     torch.tensor(seq_targets).reshape(-1)), seq)
+                         lambda z: torch.nn.functional.cross_entropy(
+                             z.reshape(-1, 4), torch.tensor(seq_targets).reshape(-1)), seq)
     pred, target = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
     assert_matches_torch(lambda p: bp.losses.mse(p, target),
                          lambda p: torch.nn.functional.mse_loss(p, torch.tensor(target)), pred)
     scores, labels = rng.standard_normal(7) * 20, rng.integers(0, 2, 7).astype(float)
     assert_matches_torch(lambda s: bp.losses.binary_cross_entropy_with_logits(s, labels),
-                         lambda s: torch.nn.functional.binary_cross_entropy_with_logits(s, torch.tensor(labels)),
-                         scores)
+                         lambda s: torch.nn.functional.binary_cross_entropy_with_logits(
+                             s, torch.tensor(labels)), scores)
     assert bp.gradcheck(lambda z: bp.losses.cross_entropy(z, targets), [tensor(logits / 30)])
 
 

@@ -168,7 +168,8 @@ def test_backward_stepper_names_labelled_nodes_and_sums_paths():
     assert ("∂y/∂a = the sum of what its 3 paths sent, 1 + 3 + 3 = 7." in stepper.explanation())
     stepper.reset()
     stepper.step()
-    assert stepper.explanation().startswith("Step 1 of 3: node y = a × a + a. Its gradient is complete: ∂y/∂y = 1.")
+    assert stepper.explanation().startswith(
+        "Step 1 of 3: node y = a × a + a. Its gradient is complete: ∂y/∂y = 1.")
 
 
 def test_widgets_report_bad_input_in_the_widget_area():

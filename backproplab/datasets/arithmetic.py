@@ -39,7 +39,8 @@ def encode_arithmetic(strings) -> np.ndarray:
     try:
         return np.array([[_ID[ch] for ch in s] for s in strings], dtype=np.int64)
     except KeyError as exc:
-        raise ValueError(f"Character {exc} is not in the arithmetic vocabulary {ARITHMETIC_VOCAB!r}.") from None
+        raise ValueError(f"Character {exc} is not in the arithmetic vocabulary "
+                         f"{ARITHMETIC_VOCAB!r}.") from None
 
 
 def make_arithmetic(task: str, n: int, seed: int | None = 0, max_operand: int = 49) -> np.ndarray:

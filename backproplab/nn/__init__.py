@@ -19,6 +19,7 @@ from .scalar_layers import Layer, Neuron
 from .sequence import LSTM, RNN, Embedding
 
 __all__ = ["scalar", "Module", "Neuron", "Layer", "ScalarMLP", "INIT_SCHEMES", "Linear", "ReLU", "Tanh",
-           "Sigmoid", "GELU", "Identity", "Dropout", "Sequential", "MLP", "Conv2d", "Conv1d", "MaxPool2d", "MaxPool1d",
+           "Sigmoid", "GELU", "Identity", "Dropout", "Sequential", "MLP", "Conv2d", "Conv1d", "MaxPool2d",
+           "MaxPool1d",
            "AvgPool2d", "Flatten", "LayerNorm", "Embedding", "RNN", "LSTM", "MultiHeadSelfAttention",
            "TransformerBlock", "TransformerLM", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]

@@ -10,6 +10,7 @@ Names follow PyTorch: ``blocks.0.weight`` for ``self.blocks = ModuleList([...])`
 from __future__ import annotations
 
 from ..scalar import Value
+from ..tensor import Tensor
 from .module import Module
 
 __all__ = ["ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
@@ -17,7 +18,7 @@ __all__ = ["ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 def _check_module(item, container: str):
     if not isinstance(item, Module):
-        hint = " Use bp.nn.ParameterList for tensors." if getattr(item, "_is_tensor", False) else ""
+        hint = " Use bp.nn.ParameterList for tensors." if isinstance(item, Tensor) else ""
         raise TypeError(f"{container} holds modules (bp.nn.Module); got {type(item).__name__}.{hint}")
     return item
 
@@ -25,7 +26,7 @@ def _check_module(item, container: str):
 def _check_parameter(item, container: str):
     if isinstance(item, Value):
         return item
-    if not getattr(item, "_is_tensor", False):
+    if not isinstance(item, Tensor):
         hint = " Use bp.nn.ModuleList for modules." if isinstance(item, Module) else ""
         raise TypeError(f"{container} holds parameters (Tensors or Values); got "
                         f"{type(item).__name__}.{hint}")
@@ -58,7 +59,7 @@ class _ListContainer(Module):
 
     def extend(self, items) -> "_ListContainer":
         """Add every item of ``items`` at the end."""
-        if isinstance(items, (Module, Value)) or getattr(items, "_is_tensor", False):
+        if isinstance(items, (Module, Value, Tensor)):
             raise TypeError(f"{type(self).__name__}.extend needs a list of items; use append for one.")
         for item in items:
             self.append(item)

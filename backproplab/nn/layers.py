@@ -140,13 +140,16 @@ class Sequential(Module):
     def __init__(self, *modules: Module):
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
-                hint = (" Pass the modules one by one: Sequential(a, b), not Sequential([a, b])."
-                        if isinstance(m, (list, tuple)) else
-                        " Wrap functions in a Module (bp.nn.ReLU() instead of a function)." if callable(m) else "")
+                hint = ""
+                if isinstance(m, (list, tuple)):
+                    hint = " Pass the modules one by one: Sequential(a, b), not Sequential([a, b])."
+                elif callable(m):
+                    hint = " Wrap functions in a Module (bp.nn.ReLU() instead of a function)."
                 raise TypeError(f"Sequential takes modules; argument {i} is {type(m).__name__}.{hint}")
         self.layers = list(modules)
 
     def _children(self) -> dict:
+        # Named 0, 1, 2 as torch.nn.Sequential names them (found from the attribute: layers.0).
         return {str(i): m for i, m in enumerate(self.layers)}
 
     def forward(self, x):
@@ -199,6 +202,7 @@ class MLP(Module):
         self._act = TENSOR_ACTIVATIONS[activation]()
 
     def _children(self) -> dict:
+        # Only the layers: the activation module ``_act`` holds no parameters and is no layer.
         return {f"layers.{i}": layer for i, layer in enumerate(self.layers)}
 
     def forward(self, x) -> Tensor:

@@ -32,7 +32,10 @@ from typing import Iterator
 import numpy as np
 
 from .. import backend
+from ..autograd import HookHandle
+from ..inplace import snapshot
 from ..scalar import Value
+from ..tensor import Tensor
 
 __all__ = ["Module", "HookHandle", "flatten_values"]
 
@@ -46,7 +49,7 @@ def _is_value_list(x) -> bool:
 def _is_parameter(x) -> bool:
     if isinstance(x, Value) or _is_value_list(x):
         return True
-    return getattr(x, "_is_tensor", False) and x.requires_grad and x.is_leaf
+    return isinstance(x, Tensor) and x.requires_grad and x.is_leaf
 
 
 def _scan(name: str, value, params: dict, children: dict, seen: set) -> None:
@@ -94,7 +97,7 @@ class Module:
         out = self.forward(*args, **kwargs)
         hooks = self.__dict__.get("_hooks")
         if hooks:
-            for hook in list(hooks["forward"].values()):
+            for hook in list(hooks["forward"]):
                 replaced = hook(self, args, out)
                 if replaced is not None:
                     out = replaced
@@ -104,33 +107,31 @@ class Module:
 
     # -------------------------------------------------------------- hooks
 
-    def register_forward_hook(self, hook) -> "HookHandle":
+    def register_forward_hook(self, hook) -> HookHandle:
         """Call ``hook(module, inputs, output)`` after every forward; it may return a new output."""
         return self._add_hook("forward", hook)
 
-    def register_backward_hook(self, hook) -> "HookHandle":
+    def register_backward_hook(self, hook) -> HookHandle:
         """Call ``hook(module, grad_output)`` when the gradient of this module's output is known.
 
         Tensor mode only (a scalar-mode output is a list of Values; hook those directly).
         """
         return self._add_hook("backward", hook)
 
-    def _add_hook(self, kind: str, hook) -> "HookHandle":
-        hooks = self.__dict__.setdefault("_hooks", {"forward": {}, "backward": {}, "next": 0})
-        key = hooks["next"]
-        hooks["next"] += 1
-        hooks[kind][key] = hook
-        return HookHandle(hooks[kind], key)
+    def _add_hook(self, kind: str, hook) -> HookHandle:
+        hooks = self.__dict__.setdefault("_hooks", {"forward": [], "backward": []})
+        hooks[kind].append(hook)
+        return HookHandle(hooks[kind], hook)
 
     def _run_backward_hooks(self, grad):
-        for hook in list(self.__dict__["_hooks"]["backward"].values()):
+        for hook in list(self.__dict__["_hooks"]["backward"]):
             hook(self, grad)
         return None
 
     # -------------------------------------------------------------- discovery
 
     def __setattr__(self, name, value):
-        if (getattr(value, "_is_tensor", False) and value.requires_grad and not value.is_leaf
+        if (isinstance(value, Tensor) and value.requires_grad and not value.is_leaf
                 and not _inside_a_module_call()):
             raise ValueError(
                 f"self.{name} is computed from other tensors (by {value._ctx.name}), so it is not a "
@@ -187,7 +188,7 @@ class Module:
         """Every trainable node (each Value, each Tensor), the list an optimizer takes."""
         params = []
         for _, p in self.named_parameters():
-            params.extend([p] if getattr(p, "_is_tensor", False) else flatten_values(p))
+            params.extend([p] if isinstance(p, Tensor) else flatten_values(p))
         return params
 
     def zero_grad(self) -> None:
@@ -209,21 +210,23 @@ class Module:
 
     def to(self, device: str) -> "Module":
         """Move every parameter and buffer to ``device`` ('cpu' or 'gpu'), in place."""
-        for _, p in self.named_parameters():
-            if getattr(p, "_is_tensor", False):
-                p._move_to(device)
-            else:
-                raise TypeError("Scalar-mode modules live on the CPU; use tensor mode for the GPU.")
-        for m in self.modules():
-            for buffer in m._buffers():
-                buffer._move_to(device)
+        tensors = [p for _, p in self.named_parameters()]
+        if not all(isinstance(p, Tensor) for p in tensors):
+            raise TypeError("Scalar-mode modules live on the CPU; use tensor mode for the GPU.")
+        tensors += [buffer for m in self.modules() for buffer in m._buffers()]
+        for t in tensors:
+            if t._shadow is True:  # a graph still needs the old data: keep it (see inplace.py)
+                snapshot(t, replaced=True)
+            t._data = backend.to_device(t._data, device)
+            if t.grad is not None:
+                t.grad = backend.to_device(t.grad, device)
         return self
 
     def _buffers(self) -> list:
         """Tensors a module keeps that are not trained (running means, for example)."""
         return [
             v for v in vars(self).values()
-            if getattr(v, "_is_tensor", False) and not v.requires_grad
+            if isinstance(v, Tensor) and not v.requires_grad
         ]
 
     # -------------------------------------------------------------- state
@@ -232,7 +235,7 @@ class Module:
         """Parameters as NumPy arrays (copies), by dotted name, in float64 for Values."""
         state = {}
         for name, p in self.named_parameters():
-            if getattr(p, "_is_tensor", False):
+            if isinstance(p, Tensor):
                 state[name] = np.array(backend.to_host(p._data))  # a copy
             elif isinstance(p, Value):
                 state[name] = np.array(p.data)
@@ -263,10 +266,10 @@ class Module:
         if problems:
             raise ValueError(f"The weights do not fit this {type(self).__name__}:\n  "
                              + "\n  ".join(sorted(problems)))
-        converted = {name: p._from_host(arrays[name]) if getattr(p, "_is_tensor", False)
+        converted = {name: backend.to_device(arrays[name], p.device, dtype=p.dtype) if isinstance(p, Tensor)
                      else [float(x) for x in arrays[name].reshape(-1)] for name, p in own.items()}
         for name, p in own.items():  # nothing below can fail: the model changes all at once
-            if getattr(p, "_is_tensor", False):
+            if isinstance(p, Tensor):
                 p.data = converted[name]
             else:
                 for value, x in zip(flatten_values(p), converted[name]):
@@ -307,17 +310,6 @@ def _inside_a_module_call() -> bool:
     return False
 
 
-class HookHandle:
-    """Returned by ``register_*_hook``; ``remove()`` unregisters the hook."""
-
-    def __init__(self, registry: dict, key: int):
-        self._registry, self._key = registry, key
-
-    def remove(self) -> None:
-        """Stop calling the hook."""
-        self._registry.pop(self._key, None)
-
-
 def _nested_data(p):
     if isinstance(p, Value):
         return p.data
@@ -325,6 +317,6 @@ def _nested_data(p):
 
 
 def _param_shape(p) -> tuple:
-    if getattr(p, "_is_tensor", False):
+    if isinstance(p, Tensor):
         return tuple(p.shape)
     return tuple(np.shape(_nested_data(p)))

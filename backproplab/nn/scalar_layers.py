@@ -88,15 +88,17 @@ class Layer(Module):
         self.neurons = [Neuron(n_in, self.activation, expand=expand, _weights=(w[j], b[j]))
                         for j in range(n_out)]
 
+    # These two overrides go together: the neurons' Values are this layer's own parameters,
+    # grouped like tensor mode's Linear (weight (out, in), bias (out,)), so a scalar MLP's
+    # state_dict loads into a tensor MLP; the neurons are then no separate sub-modules.
     def _own_parameters(self) -> dict:
-        # Grouped like tensor mode's Linear: weight (out, in) and bias (out,).
         return {
             "weight": [n.weight for n in self.neurons],
             "bias": [n.bias for n in self.neurons],
         }
 
     def _children(self) -> dict:
-        return {}
+        return {}  # see _own_parameters
 
     def forward(self, x) -> list:
         """The list of the layer's outputs, one per neuron."""

@@ -32,9 +32,7 @@ class capture_gradients:  # noqa: N801 - used like a function: ``with capture_gr
         self.grads: dict = {}
         self._hooked = []
         for node in topological_order(root):
-            hook = self._recorder(node)
-            node.register_hook(hook)
-            self._hooked.append((node, hook))
+            self._hooked.append((node, node.register_hook(self._recorder(node))))
 
     def _recorder(self, node):
         def record(gradient):
@@ -44,13 +42,9 @@ class capture_gradients:  # noqa: N801 - used like a function: ``with capture_gr
 
     def remove(self) -> None:
         """Take the hooks off the graph's nodes (``grads`` stays)."""
-        for node, hook in self._hooked:
-            hooks = node._hooks or []
-            for i, registered in enumerate(hooks):
-                if registered is hook:
-                    del hooks[i]
-                    break
-            if not hooks:
+        for node, handle in self._hooked:
+            handle.remove()
+            if not node._hooks:  # the graph is left as it was found
                 node._hooks = None
         self._hooked = []
 

@@ -23,7 +23,7 @@ from matplotlib.path import Path
 from .. import backend
 from ..autograd import topological_order
 from ..scalar import Value
-from ..tensor import _FREED
+from ..tensor import _FREED, Tensor
 from .layered import layered_layout
 from .names import node_name_map, node_title
 
@@ -45,9 +45,6 @@ class GraphTooLarge(ValueError):
     """The graph has more nodes than a drawing can show legibly."""
 
 
-def _is_tensor(node) -> bool:
-    return getattr(node, "_is_tensor", False)
-
 
 def _fmt(x) -> str:
     return f"{x:.4g}" if abs(x) < 1e4 else f"{x:.2e}"
@@ -61,7 +58,7 @@ def node_text(node, grad=None, show_grad: bool = True, names: dict | None = None
     says why a tensor's gradient is missing: tensor graphs keep ``.grad`` only on leaves.
     """
     lines = [node_title(node, names or {})]
-    if _is_tensor(node):
+    if isinstance(node, Tensor):
         scalar = node.size == 1
         if scalar:
             lines.append(f"data {_fmt(node.item())}")
@@ -69,7 +66,10 @@ def node_text(node, grad=None, show_grad: bool = True, names: dict | None = None
             lines[0] += f"  {node.shape}"
         if grad is not None:
             g = backend.to_host(grad).astype(np.float64)
-            grad_text = f"grad {_fmt(float(g.reshape(-1)[0]))}" if scalar else f"‖grad‖ {_fmt(float(np.linalg.norm(g)))}"
+            if scalar:
+                grad_text = f"grad {_fmt(float(g.reshape(-1)[0]))}"
+            else:
+                grad_text = f"‖grad‖ {_fmt(float(np.linalg.norm(g)))}"
         else:
             grad_text = "grad ?" if grad_kept else "grad not kept"
     else:
@@ -95,13 +95,13 @@ def edge_gradients(node, upstream) -> list:
     """
     if upstream is None:
         return [None] * len(node._parents)
-    if not _is_tensor(node):
+    if not isinstance(node, Tensor):
         return [abs(upstream * local) for local in node._local_grads]
     if node._ctx is None or node._ctx is _FREED or not node._parents:
         return [None] * len(node._parents)
     # The op's own backward, run again on the gradient it received: exact, and cheap for
     # the small graphs drawn here.
-    sent = node._chain(upstream)
+    sent = node._input_grads(upstream)
     return [None if g is None else float(np.linalg.norm(backend.to_host(g).astype(np.float64)))
             for g in sent]
 
@@ -119,7 +119,8 @@ def _measure(texts: dict, fontsize: float) -> dict:
     return sizes
 
 
-def graph_layout(root, direction: str = "LR", names=None, show_grad: bool = True, fontsize: float = FONT_SIZE):
+def graph_layout(root, direction: str = "LR", names=None, show_grad: bool = True,
+                 fontsize: float = FONT_SIZE):
     """``(nodes, positions)``: nodes in topological order and their box centres in points.
 
     Parents lie before their children along the flow (x for ``"LR"``, -y for ``"TB"``).
@@ -180,7 +181,7 @@ def draw_graph(root, ax=None, grads: dict | None = None, highlight=None, show_gr
     """
     if not hasattr(root, "_parents"):
         raise TypeError(f"draw_graph draws a Value or a Tensor, got {type(root).__name__}.")
-    if _is_tensor(root) and root._ctx is _FREED:
+    if isinstance(root, Tensor) and root._ctx is _FREED:
         raise ValueError("This graph was freed by backward(), so there is nothing left to draw. Call "
                          "backward(retain_graph=True) to draw the graph afterwards.")
     nodes = topological_order(root)
@@ -191,7 +192,7 @@ def draw_graph(root, ax=None, grads: dict | None = None, highlight=None, show_gr
         )
     names = node_name_map(names)
     shown = {n: _known_grad(n, grads) for n in nodes}
-    kept = {n: grads is not None or not _is_tensor(n) or n._ctx is None for n in nodes}
+    kept = {n: grads is not None or not isinstance(n, Tensor) or n._ctx is None for n in nodes}
     texts = {n: node_text(n, shown[n], show_grad, names, kept[n]) for n in nodes}
     sizing = texts if size_grads is None else {
         n: node_text(n, _known_grad(n, size_grads), show_grad, names, kept[n]) for n in nodes}
@@ -240,15 +241,16 @@ def draw_graph(root, ax=None, grads: dict | None = None, highlight=None, show_gr
         (x, y), (w, h) = layout.centres[node], layout.sizes[node]
         lit = node is highlight
         face = "#ffe08a" if lit else ("#dbeafe" if not node._parents else "#f1f5f9")
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle=f"round,pad=0,rounding_size={3 * scale}",
-                                    fc=face, ec="#d97706" if lit else "#475569", lw=2.2 if lit else 0.9, zorder=3))
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
+                                    boxstyle=f"round,pad=0,rounding_size={3 * scale}", fc=face,
+                                    ec="#d97706" if lit else "#475569", lw=2.2 if lit else 0.9, zorder=3))
         ax.text(x, y, texts[node], ha="center", va="center", fontsize=fontsize * scale, linespacing=1.25,
                 zorder=4)
     if title:
         ax.text(cx, layout.height + MARGIN + TITLE_BAND / 2, title, ha="center", va="center",
                 fontsize=(fontsize + 1) * scale, zorder=4)
     if norm is not None:
-        _colour_scale(ax, norm, layout, scale, fontsize, tensor=_is_tensor(root))
+        _colour_scale(ax, norm, layout, scale, fontsize, tensor=isinstance(root, Tensor))
     return ax
 
 
@@ -262,8 +264,8 @@ def _colour_scale(ax, norm, layout, scale, fontsize, tensor: bool) -> None:
     bar.ax.set_xticklabels([f"{t:.3g}" for t in ticks])
     bar.ax.tick_params(labelsize=(fontsize - 0.5) * scale, length=3, pad=2)
     what = "‖gradient‖" if tensor else "|gradient|"
-    cax.set_title(f"{what} sent back along an edge: upstream × local derivative", fontsize=(fontsize - 0.5) * scale,
-                  pad=3)
+    cax.set_title(f"{what} sent back along an edge: upstream × local derivative",
+                  fontsize=(fontsize - 0.5) * scale, pad=3)
 
 
 def as_values(array, name: str) -> list:

@@ -212,7 +212,8 @@ def layered_layout(nodes, parents_of, sizes: dict, direction: str = "LR") -> Lay
     ``LayeredLayout`` whose centres have y pointing up, ready for an Axes in points.
     """
     if direction not in GAP_BETWEEN_COLUMNS:
-        raise ValueError(f"direction must be 'LR' (left to right) or 'TB' (top to bottom), got {direction!r}.")
+        raise ValueError(f"direction must be 'LR' (left to right) or 'TB' (top to bottom), "
+                         f"got {direction!r}.")
     parents = {n: list(parents_of(n)) for n in nodes}
     children = {n: [] for n in nodes}
     for n in nodes:
@@ -299,7 +300,8 @@ def layered_layout(nodes, parents_of, sizes: dict, direction: str = "LR") -> Lay
     routes = []
     for c in nodes:
         k = col[c]
-        sources = [(waypoints[(p, k - 1)] if k > col[p] + 1 else p, slot, p) for slot, p in enumerate(parents[c])]
+        sources = [(waypoints[(p, k - 1)] if k > col[p] + 1 else p, slot, p)
+                   for slot, p in enumerate(parents[c])]
         sources.sort(key=lambda s: (v[s[0]], s[1]))
         spacing = min(ENTRY_SPACING, max(cross[c] - 8.0, 0.0) / max(len(sources) - 1, 1))
         for i, (source, slot, p) in enumerate(sources):

@@ -8,13 +8,12 @@ Tensors are called by a name given in ``names`` (a Module's parameter names), th
 
 from __future__ import annotations
 
+from ..tensor import Tensor
+
 __all__ = ["node_name_map", "node_title", "node_name", "expression"]
 
 _BINARY = {"+": "+", "*": "×", "-": "−", "/": "/"}
 
-
-def _is_tensor(node) -> bool:
-    return getattr(node, "_is_tensor", False)
 
 
 def node_name_map(names) -> dict:
@@ -43,7 +42,7 @@ def node_name_map(names) -> dict:
 def _own_name(node, names: dict) -> str:
     if node in names:
         return names[node]
-    return (node.name if _is_tensor(node) else node.label) or ""
+    return (node.name if isinstance(node, Tensor) else node.label) or ""
 
 
 def _fmt(x: float) -> str:
@@ -55,7 +54,7 @@ def expression(node, names: dict, depth: int = 1) -> str:
 
     Unnamed inputs are spelled out ``depth`` levels deep, then shown as ``·``.
     """
-    if _is_tensor(node):
+    if isinstance(node, Tensor):
         return "" if node._ctx is None else node._ctx.name
     op, parents = node.op, node._parents
 
@@ -93,7 +92,7 @@ def node_title(node, names: dict) -> str:
     if not node._parents:
         if name:
             return name
-        return "tensor" if _is_tensor(node) else "constant"
+        return "tensor" if isinstance(node, Tensor) else "constant"
     expr = expression(node, names)
     for depth in (2, 3) if not name else ():  # a named node: its name says enough
         longer = expression(node, names, depth)
@@ -110,5 +109,5 @@ def node_name(node, names: dict | None = None, depth: int = 3) -> str:
     if name:
         return name
     if not node._parents:
-        return "tensor" if _is_tensor(node) else _fmt(node.data)
+        return "tensor" if isinstance(node, Tensor) else _fmt(node.data)
     return expression(node, names, depth)

@@ -108,11 +108,13 @@ class BackwardStepper(WidgetBase):
             return self.problem
         out = _in_derivative(self.root)
         if self.position == 0:
-            return (f"The backward pass visits {len(self.steps)} nodes, from the output {node_name(self.root)} "
-                    f"back to the inputs. It starts with ∂{out}/∂{out} = 1. Press 'step ▶'.")
+            return (f"The backward pass visits {len(self.steps)} nodes, from the output "
+                    f"{node_name(self.root)} back to the inputs. It starts with ∂{out}/∂{out} = 1. "
+                    "Press 'step ▶'.")
         s = self.current
         name = _in_derivative(s.node)
-        received = [g for step in self.steps[: self.position - 1] for p, g in step.contributions if p is s.node]
+        received = [g for step in self.steps[: self.position - 1]
+                    for p, g in step.contributions if p is s.node]
         total = (f"the sum of what its {len(received)} paths sent, {' + '.join(map(_factor, received))} = "
                  if len(received) > 1 else "")
         head = (f"Step {self.position} of {len(self.steps)}: node {_describe(s.node)}. Its gradient is "

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from .. import data as datasets
 from .._checks import choice, real_number, whole_number
-from ..data import DataLoader
+from ..data import DataLoader, make_circles, make_moons, make_spirals
 from ..grad_mode import no_grad
 from ..losses import cross_entropy
 from ..nn.layers import MLP
 from ..nn.module import Module
 from ..optim import SGD, Adam
 from ..predict import classes_from_outputs, forward_batch
+from ..tensor import Tensor
 from ..train import History, fit
 from ..viz.plots import plot_decision_boundary
 from .base import WidgetBase
 
 __all__ = ["TrainingDashboard"]
 
-DATASETS = {"moons": datasets.make_moons, "circles": datasets.make_circles, "spirals": datasets.make_spirals}
+DATASETS = {"moons": make_moons, "circles": make_circles, "spirals": make_spirals}
 
 
 class TrainingDashboard(WidgetBase):
@@ -165,7 +165,7 @@ def _check_model(model) -> str | None:
     if not isinstance(model, Module):
         return f"TrainingDashboard needs a bp.nn.Module; got {type(model).__name__}."
     params = model.parameters()
-    if not params or not getattr(params[0], "_is_tensor", False):
+    if not params or not isinstance(params[0], Tensor):
         return "TrainingDashboard trains tensor-mode models (bp.nn.MLP and friends); this one is scalar-mode."
     first = params[0]
     if first.ndim != 2 or first.shape[1] != 2:

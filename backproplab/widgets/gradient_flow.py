@@ -69,6 +69,12 @@ def diagnose(norms: np.ndarray) -> str:
     return "healthy"
 
 
+def _first_over_last_hidden(norms) -> float:
+    """The first hidden layer's gradient norm over the last hidden layer's (``norms`` ends
+    with the output layer)."""
+    return float(norms[0] / norms[-2])
+
+
 class GradientFlowExplorer(WidgetBase):
     """Bars of the gradient size per layer for a chosen depth, activation and initialisation.
 
@@ -102,8 +108,7 @@ class GradientFlowExplorer(WidgetBase):
 
     def ratio(self) -> float:
         """First hidden layer's gradient norm divided by the last hidden layer's (1 at depth 1)."""
-        norms = self.norms()
-        return float(norms[0] / norms[-2])
+        return _first_over_last_hidden(self.norms())
 
     def refresh(self) -> None:
         """Redraw the bars for the current controls."""
@@ -124,7 +129,7 @@ class GradientFlowExplorer(WidgetBase):
         ax.set_xlabel("hidden layer (1 = next to the input); grey: output layer")
         ax.set_ylabel("|d loss / d weights|")
         ax.grid(alpha=0.3, axis="y")
-        ratio = norms[0] / norms[-2]
+        ratio = _first_over_last_hidden(norms)
         ax.set_title(f"{self.activation_menu.value}, {self.init_menu.value} init, {depth} hidden "
                      f"layers: first / last hidden = {ratio:.2g}", fontsize=10)
         self.show_figure(fig)

@@ -241,7 +241,8 @@ class OptimizerRace(WidgetBase):
 
 # One colour and line per optimizer, the same in both panels; SGD wide, pale and on top so
 # that it stays visible where another path runs along the same valley floor.
-STYLES = {"SGD": dict(color="tab:blue", lw=3, alpha=0.5, zorder=3), "momentum": dict(color="tab:orange", lw=1.2),
+STYLES = {"SGD": dict(color="tab:blue", lw=3, alpha=0.5, zorder=3),
+          "momentum": dict(color="tab:orange", lw=1.2),
           "RMSProp": dict(color="tab:green", lw=1.2, ls="--"), "Adam": dict(color="tab:red", lw=1.2)}
 
 

@@ -339,7 +339,8 @@ class PlaygroundCore:
 
     def summary(self) -> str:
         """One line: epoch, losses and (for classification) accuracies."""
-        line = f"epoch {self.epoch}: training loss {self.train_loss[-1]:.3f}, test loss {self.test_loss[-1]:.3f}"
+        line = (f"epoch {self.epoch}: training loss {self.train_loss[-1]:.3f}, "
+                f"test loss {self.test_loss[-1]:.3f}")
         if self.is_classification:
             line += f"; accuracy {self.accuracy('train'):.0%} training, {self.accuracy('test'):.0%} test"
         return line + "."

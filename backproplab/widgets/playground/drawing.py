@@ -181,7 +181,8 @@ class PlaygroundPicture:
         titles = ["features"] + [f"layer {k}\n{sizes[k]} neuron{'s' if sizes[k] > 1 else ''}"
                                  for k in range(1, n_cols - 1)] + ["output"]
         for c, title in enumerate(titles):
-            ax.text(c * pitch + RES / 2, self.height + RES * 0.35, title, ha="center", va="bottom", fontsize=8)
+            ax.text(c * pitch + RES / 2, self.height + RES * 0.35, title, ha="center", va="bottom",
+                    fontsize=8)
         for (x, y), name in zip(self.origins[0], features):
             ax.text(x - 4, y + RES / 2, FEATURE_LABELS[name], ha="right", va="center", fontsize=8)
         # under each column of edges: the typical gradient size there (gradient mode only), as

@@ -88,8 +88,8 @@ class Playground(WidgetBase):
                                        description="training %", continuous_update=False, **_style("230px")),
             "batch_size": W.IntSlider(value=s["batch_size"], min=1, max=60, description="batch size",
                                       continuous_update=False, **_style("240px")),
-            "activation": W.Dropdown(options=ACTIVATION_LABELS, value=s["activation"], description="activation",
-                                     **_style("170px")),
+            "activation": W.Dropdown(options=ACTIVATION_LABELS, value=s["activation"],
+                                     description="activation", **_style("170px")),
             "lr": W.FloatText(value=s["lr"], description="learning rate", step=0.01, **_style("170px")),
             "regularization": W.Dropdown(options=["none", "L1", "L2"], value=s["regularization"],
                                          description="regularisation", **_style("190px")),
@@ -112,14 +112,16 @@ class Playground(WidgetBase):
         self.add_layer_button = W.Button(description="layer", icon="plus", tooltip="add a hidden layer",
                                          layout=W.Layout(width="80px"))
         self.remove_layer_button = W.Button(description="layer", icon="minus",
-                                            tooltip="remove the last hidden layer", layout=W.Layout(width="80px"))
+                                            tooltip="remove the last hidden layer",
+                                            layout=W.Layout(width="80px"))
         self.add_layer_button.on_click(lambda _b: self._act(self.core.add_layer))
         self.remove_layer_button.on_click(lambda _b: self._act(self.core.remove_layer))
         self.neuron_controls = W.HBox()
 
         c = self.controls
         self.ui = W.VBox([
-            W.HBox([self.player, self.step_button, self.reset_button, self.epoch_label, self.gradient_switch]),
+            W.HBox([self.player, self.step_button, self.reset_button, self.epoch_label,
+                    self.gradient_switch]),
             W.HBox([c["dataset"], c["noise"], c["train_ratio"], c["batch_size"]]),
             W.HBox([W.Label("features"), *self.feature_toggles.values()]),
             W.HBox([c["activation"], c["lr"], c["regularization"], c["reg_rate"]]),
@@ -134,8 +136,10 @@ class Playground(WidgetBase):
         groups = []
         for k, size in enumerate(self.core.hidden):
             small = dict(width="32px", padding="0")
-            minus = W.Button(icon="minus", tooltip=f"one neuron fewer in layer {k + 1}", layout=W.Layout(**small))
-            plus = W.Button(icon="plus", tooltip=f"one more neuron in layer {k + 1}", layout=W.Layout(**small))
+            minus = W.Button(icon="minus", tooltip=f"one neuron fewer in layer {k + 1}",
+                             layout=W.Layout(**small))
+            plus = W.Button(icon="plus", tooltip=f"one more neuron in layer {k + 1}",
+                            layout=W.Layout(**small))
             minus.on_click(lambda _b, k=k: self._act(self.core.remove_neuron, k))
             plus.on_click(lambda _b, k=k: self._act(self.core.add_neuron, k))
             groups.append(W.HBox([minus, W.HTML(f"<b>{size}</b>", layout=W.Layout(margin="0 4px")), plus],

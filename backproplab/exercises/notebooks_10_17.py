@@ -14,9 +14,9 @@ EXERCISES = [
     Exercise("10.1", "Write conv_output_size(size, kernel, stride, padding): how many output positions "
                      "a convolution has along one axis.",
              name="conv_output_size", checker=checkers.conv_output_size,
-             hints=["Count the places where the kernel's first cell can sit: from 0 to "
-                    "size + 2·padding − kernel, in steps of stride.",
-                    "Padding adds `padding` zeros on *both* sides of the axis.",
+             hints=["Draw a row of size + 2·padding cells and count the places where a kernel of `kernel` "
+                    "cells fits, moving `stride` cells at a time.",
+                    "The kernel's first cell can sit at 0, stride, 2·stride, … up to size + 2·padding − kernel.",
                     "(size + 2 * padding - kernel) // stride + 1"],
              solution="""
                  def conv_output_size(size, kernel, stride, padding):
@@ -29,8 +29,8 @@ EXERCISES = [
              """),
     Exercise("10.2", "Write conv2d_by_loops(image, kernel, stride): one channel, no padding, by Python loops.",
              name="conv2d_by_loops", checker=checkers.conv2d_by_loops,
-             hints=["Output pixel (i, j) is the sum of kernel times the image window that starts at "
-                    "row i·stride, column j·stride.",
+             hints=["Output pixel (i, j) is the kernel times the window of the image under it, summed; "
+                    "the window of output (i, j) starts at row i·stride, column j·stride.",
                     "The output has (H − kh) // stride + 1 rows and (W − kw) // stride + 1 columns.",
                     "out[i, j] = (image[i*stride:i*stride + kh, j*stride:j*stride + kw] * kernel).sum()"],
              solution="""
@@ -76,8 +76,7 @@ EXERCISES = [
     Exercise("11.2", "Write clip_gradients(grads, max_norm): scale a list of gradient arrays so that their "
                      "joint norm is at most max_norm.",
              name="clip_gradients", checker=checkers.clip_gradients,
-             hints=["The norm is taken over all gradients together: the square root of the sum of every "
-                    "squared entry of every array.",
+             hints=["The norm is taken over all gradients together, as if they were one long vector.",
                     "If that norm is above max_norm, multiply every array by max_norm / norm; "
                     "otherwise leave them as they are.",
                     "norm = np.sqrt(sum((g ** 2).sum() for g in grads)); "
@@ -179,8 +178,9 @@ EXERCISES = [
     Exercise("14.2", "Write generator_grad(fake_logits): the gradient of the generator's loss "
                      "mean(−log σ(s)) with respect to each fake logit s.",
              name="generator_grad", checker=checkers.generator_grad,
-             hints=["d/ds of −log σ(s) is σ(s) − 1 (the familiar p − y with target y = 1).",
-                    "The loss is a mean over the N fakes, so each logit's gradient is divided by N.",
+             hints=["Backpropagate through −log σ(s) with σ′(s) = σ(s)(1 − σ(s)), and remember that the "
+                    "loss is a mean over the N fakes.",
+                    "d/ds of −log σ(s) is σ(s) − 1 (the familiar p − y with target y = 1); divide by N.",
                     "(1 / (1 + np.exp(-fake_logits)) - 1) / fake_logits.size"],
              solution="""
                  def generator_grad(fake_logits):
@@ -241,8 +241,8 @@ EXERCISES = [
     Exercise("16.1", "Write conv1d(signal, kernel, padding): a 1-D convolution of one channel with `padding` "
                      "zeros at both ends, stride 1, as bp.nn.Conv1d computes it.",
              name="conv1d", checker=checkers.conv1d,
-             hints=["Pad first (np.pad(signal, padding)); output i is the sum of kernel times the "
-                    "window padded[i:i + k].",
+             hints=["Pad the signal first (np.pad adds zeros at both ends); then each output is the kernel "
+                    "times one window of k samples, summed.",
                     "Deep-learning convolutions do not flip the kernel, but np.convolve does.",
                     "padded = np.pad(signal, padding); return np.array([(padded[i:i + len(kernel)] * kernel)"
                     ".sum() for i in range(len(padded) - len(kernel) + 1)])"],
@@ -273,10 +273,10 @@ EXERCISES = [
     Exercise("17.1", "Write cross_entropy_grad(logits, labels) = (softmax(logits) − one_hot(labels)) / N "
                      "so that it runs on whichever device the arrays are on.",
              name="cross_entropy_grad", checker=checkers.cross_entropy_grad,
-             hints=["Take the array module from the input: xp = bp.backend.array_module(logits), then use "
+             hints=["An array made with np.eye, np.zeros or np.arange lives on the CPU, whatever the device "
+                    "of the input; mixing it with GPU arrays is an error.",
+                    "Take the array module from the input: xp = bp.backend.array_module(logits), then use "
                     "xp.exp, xp.arange, xp.eye … instead of np.",
-                    "A NumPy array made inside the function lives on the CPU; mixing it with GPU arrays is an "
-                    "error on a real GPU.",
                     "p = xp.exp(logits - logits.max(axis=1, keepdims=True)); p = p / p.sum(axis=1, keepdims=True); "
                     "p[xp.arange(len(labels)), labels] -= 1; return p / len(labels)"],
              solution="""

@@ -59,20 +59,23 @@ def conv_output_size(function) -> None:
 def conv2d_by_loops(function) -> None:
     """Random one-channel images and kernels, against ``bp.conv.Conv2d`` (float64)."""
     bp, rng = _bp(), np.random.default_rng(11)
+
+    def conv(image, kernel, stride):
+        return bp.conv.Conv2d.apply(_tensor(image[None, None]), _tensor(kernel[None, None].copy()),
+                                    stride=stride).numpy()[0, 0]
+
     for size, kh, kw, stride in ((6, 3, 3, 1), (9, 3, 2, 2), (11, 4, 3, 3), (7, 1, 1, 2), (10, 2, 5, 1)):
         image, kernel = rng.standard_normal((size, size + 1)), rng.standard_normal((kh, kw))
-        expected = bp.conv.Conv2d.apply(_tensor(image[None, None]), _tensor(kernel[None, None]),
-                                        stride=stride).numpy()[0, 0]
+        expected = conv(image, kernel, stride)
         got = call(function, image.copy(), kernel.copy(), stride)
-        if _close_to(got, bp.conv.Conv2d.apply(_tensor(image[None, None]), _tensor(kernel[None, None, ::-1, ::-1].copy()),
-                                               stride=stride).numpy()[0, 0]) and kh * kw > 1:
+        if kh * kw > 1 and _close_to(got, conv(image, kernel[::-1, ::-1], stride)):
             raise Wrong("your result is the convolution with the kernel flipped. Slide the kernel as it is "
                         "(cross-correlation), as conv2d does.")
         case = f"for a {size}x{size + 1} image, a {kh}x{kw} kernel and stride {stride}"
-        if stride > 1 and np.shape(got) == expected.shape:
-            if not np.allclose(got, expected) and np.allclose(got[0, 0], expected[0, 0]):
-                raise Wrong(f"{case}: only output (0, 0) is right; the window of output (i, j) starts at "
-                            "row i·stride, column j·stride.")
+        if (stride > 1 and np.shape(got) == expected.shape and not np.allclose(got, expected)
+                and np.allclose(got[0, 0], expected[0, 0])):
+            raise Wrong(f"{case}: only output (0, 0) is right; the window of output (i, j) starts at "
+                        "row i·stride, column j·stride.")
         _in_case(case, got, expected, "the output")
 
 

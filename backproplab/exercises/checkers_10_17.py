@@ -211,7 +211,7 @@ def teacher_forcing(function) -> None:
         got = call(function, target.copy(), start, end)
         if not isinstance(got, tuple) or len(got) != 2:
             raise Wrong("return two arrays: (decoder_input, decoder_target).")
-        decoder_input, decoder_target = (np.asarray(a) for a in got)
+        decoder_input, decoder_target = (_bp().backend.to_host(a) for a in got)
         for name, array, expected in (("decoder_input", decoder_input, expected_input),
                                       ("decoder_target", decoder_target, expected_target)):
             if array.shape != expected.shape:
@@ -295,4 +295,4 @@ def predict_on(function) -> None:
                             f"{type(got).__name__}.")
         if got.shape != expected.shape or not (got == expected).all():
             raise Wrong(f"on the {device}: the predicted classes should be {expected.tolist()}, yours are "
-                        f"{np.asarray(got).tolist()}: the class is the argmax of the scores along axis 1.")
+                        f"{got.tolist()}: the class is the argmax of the scores along axis 1.")

@@ -23,7 +23,8 @@ def test_a_flipped_kernel_is_named_in_2d_and_1d():
     def flipped_2d(image, kernel, stride):
         k = kernel[::-1, ::-1]
         rows, cols = (image.shape[0] - k.shape[0]) // stride + 1, (image.shape[1] - k.shape[1]) // stride + 1
-        return np.array([[(image[i * stride:i * stride + k.shape[0], j * stride:j * stride + k.shape[1]] * k).sum()
+        height, width = k.shape
+        return np.array([[(image[i * stride:i * stride + height, j * stride:j * stride + width] * k).sum()
                           for j in range(cols)] for i in range(rows)])
 
     assert "flipped" in message("10.2", flipped_2d)

@@ -218,7 +218,8 @@ def check_momentum_step(momentum_step):
             velocity = _array(result[1], f"the velocity after step {step}")
             expect_equal(mine.shape, shape, f"the shape of w after step {step}")
             try:
-                expect_close(velocity, reference.state[w]["momentum_buffer"], f"the velocity after step {step}")
+                expect_close(velocity, reference.state[w]["momentum_buffer"],
+                             f"the velocity after step {step}")
             except Wrong as wrong:
                 raise Wrong(f"{wrong} The new velocity is momentum · velocity + grad.") from None
             expect_close(mine, w.numpy(), f"w after step {step} (lr {lr}, momentum {momentum})")

@@ -52,8 +52,8 @@ def conv_output_size(function) -> None:
         expected = _bp().conv.output_size(size, kernel, stride, padding)
         got = call(function, size, kernel, stride, padding)
         if got != expected:
-            raise Wrong(f"for size {size}, kernel {kernel}, stride {stride}, padding {padding} the output has "
-                        f"{expected} positions; yours says {got!r}.")
+            raise Wrong(f"for size {size}, kernel {kernel}, stride {stride}, padding {padding} "
+                        f"the output has {expected} positions; yours says {got!r}.")
 
 
 def conv2d_by_loops(function) -> None:
@@ -93,7 +93,8 @@ def rnn_step(function) -> None:
         w_ih, w_hh, b_ih, b_hh = weights
         x_t = x[:, 0]
         if _close_to(got, np.tanh(x_t @ w_ih.T + b_ih + h0 @ w_hh + b_hh)):
-            raise Wrong("W_hh is used untransposed. For examples stored in rows, W_hh h becomes h_prev @ W_hh.T.")
+            raise Wrong("W_hh is used untransposed. For examples stored in rows, W_hh h becomes "
+                        "h_prev @ W_hh.T.")
         _in_case(f"batch {n}, input size {inputs}, hidden size {hidden}", got, expected, "h_t")
 
 
@@ -111,7 +112,8 @@ def clip_gradients(function) -> None:
         norm = bp.optim.clip_grad_norm(params, max_norm)
         got = call(function, [g.copy() for g in grads], max_norm)
         if not isinstance(got, (list, tuple)) or len(got) != len(grads):
-            raise Wrong(f"return a list with one array per gradient ({len(grads)} here), got {type(got).__name__}.")
+            raise Wrong(f"return a list with one array per gradient ({len(grads)} here), "
+                        f"got {type(got).__name__}.")
         case = f"for gradients of joint norm {norm:.3g} and max_norm {max_norm}"
         each_alone = [g * min(1.0, max_norm / np.linalg.norm(g)) for g in grads]
         if norm > max_norm and all(_close_to(a, b) for a, b in zip(got, each_alone)):
@@ -239,7 +241,8 @@ def conv1d(function) -> None:
         if k > 1 and _close_to(got, np.convolve(np.pad(signal, padding), kernel, mode="valid")):
             raise Wrong("your result uses the kernel flipped (as np.convolve does). Conv1d slides the kernel "
                         "as it is: out[i] = sum(padded[i:i + k] * kernel).")
-        _in_case(f"for a signal of {length}, a kernel of {k} and padding {padding}", got, expected, "the output")
+        _in_case(f"for a signal of {length}, a kernel of {k} and padding {padding}", got, expected,
+                 "the output")
 
 
 def _cross_entropy_grad_expected(logits, labels):
@@ -255,8 +258,8 @@ def cross_entropy_grad(function) -> None:
     for n, classes in ((4, 3), (6, 5)):
         logits, labels = rng.standard_normal((n, classes)) * 2, rng.integers(0, classes, n)
         expected = _cross_entropy_grad_expected(logits, labels)
-        _in_case(f"on the CPU, {n} examples of {classes} classes", call(function, logits.copy(), labels.copy()),
-                 expected, "the gradient")
+        got = call(function, logits.copy(), labels.copy())
+        _in_case(f"on the CPU, {n} examples of {classes} classes", got, expected, "the gradient")
     logits, labels = rng.standard_normal((5, 4)), rng.integers(0, 4, 5)
     expected = _cross_entropy_grad_expected(logits, labels)
     with bp.backend.simulate_gpu():
@@ -266,8 +269,9 @@ def cross_entropy_grad(function) -> None:
         except (NotSolved, Wrong):
             raise
         except Exception as error:  # noqa: BLE001 - the typical failure: a NumPy array met a GPU array
-            raise Wrong(f"on GPU arrays your function failed ({type(error).__name__}: {error}). Make new arrays "
-                        "with the input's module: xp = bp.backend.array_module(logits).") from None
+            raise Wrong(f"on GPU arrays your function failed ({type(error).__name__}: {error}). "
+                        "Make new arrays with the input's module: "
+                        "xp = bp.backend.array_module(logits).") from None
         if bp.backend.device_of(got) != "gpu":
             raise Wrong("for GPU arrays your result is on the CPU: compute with xp = "
                         "bp.backend.array_module(logits), so that the result stays where the data is.")
@@ -289,7 +293,8 @@ def predict_on(function) -> None:
             except bp.DeviceError as error:
                 raise Wrong(f"on the {device}: {error}") from None
             if device == "gpu" and model.parameters()[0].device != "gpu":
-                raise Wrong("the model's parameters are still on the CPU: move the model with model.to(device).")
+                raise Wrong("the model's parameters are still on the CPU: move the model with "
+                            "model.to(device).")
             if not isinstance(got, np.ndarray):
                 raise Wrong(f"return a NumPy array (use .numpy() to bring the result to the CPU), got "
                             f"{type(got).__name__}.")

@@ -199,7 +199,8 @@ EXERCISES = [
              wrong="""
                  def epoch_batches(n_samples, batch_size, rng):
                      order = rng.permutation(n_samples)
-                     return [order[i * batch_size:(i + 1) * batch_size] for i in range(n_samples // batch_size)]
+                     full_batches = n_samples // batch_size
+                     return [order[i * batch_size:(i + 1) * batch_size] for i in range(full_batches)]
              """),
     Exercise("05.3", "Write early_stop(val_losses, patience): the epoch after which early stopping "
                      "ends training, and the best epoch (both counted from 1).",

@@ -1,4 +1,5 @@
-"""Exercises of notebooks 10–17: CNNs, RNNs, transformers, diffusion, GANs, encoder–decoders, signals, the GPU.
+"""Exercises of notebooks 10–17: CNNs, RNNs, transformers, diffusion, GANs, encoder–decoders,
+signals, the GPU.
 
 The checkers of the code exercises live in ``checkers_10_17.py``; here are the questions, hints,
 reference solutions and typical wrong answers.
@@ -16,18 +17,21 @@ EXERCISES = [
              name="conv_output_size", checker=checkers.conv_output_size,
              hints=["Draw a row of size + 2·padding cells and count the places where a kernel of `kernel` "
                     "cells fits, moving `stride` cells at a time.",
-                    "The kernel's first cell can sit at 0, stride, 2·stride, … up to size + 2·padding − kernel.",
+                    "The kernel's first cell can sit at 0, stride, 2·stride, … up to "
+                    "size + 2·padding − kernel.",
                     "(size + 2 * padding - kernel) // stride + 1"],
              solution="""
                  def conv_output_size(size, kernel, stride, padding):
-                     # the kernel's first cell may start at 0, stride, 2*stride, ... up to size + 2*padding - kernel
+                     # the kernel's first cell may start at 0, stride, 2*stride, ...
+                     # up to size + 2*padding - kernel
                      return (size + 2 * padding - kernel) // stride + 1
              """,
              wrong="""
                  def conv_output_size(size, kernel, stride, padding):
                      return (size + padding - kernel) // stride + 1
              """),
-    Exercise("10.2", "Write conv2d_by_loops(image, kernel, stride): one channel, no padding, by Python loops.",
+    Exercise("10.2", "Write conv2d_by_loops(image, kernel, stride): one channel, no padding, "
+                     "by Python loops.",
              name="conv2d_by_loops", checker=checkers.conv2d_by_loops,
              hints=["Output pixel (i, j) is the kernel times the window of the image under it, summed; "
                     "the window of output (i, j) starts at row i·stride, column j·stride.",
@@ -92,7 +96,8 @@ EXERCISES = [
                      return [g * min(1.0, max_norm / np.sqrt((g ** 2).sum())) for g in grads]
              """),
     # ---- 12 · transformers ----
-    Exercise("12.1", "Write causal_attention(q, k, v) for one head and one sequence (arrays of shape (T, d)).",
+    Exercise("12.1", "Write causal_attention(q, k, v) for one head and one sequence "
+                     "(arrays of shape (T, d)).",
              name="causal_attention", checker=checkers.causal_attention,
              hints=["Scores q @ k.T / √d; hide every key that comes after its query; softmax each row; "
                     "mix the values with the weights.",
@@ -277,7 +282,8 @@ EXERCISES = [
                     "of the input; mixing it with GPU arrays is an error.",
                     "Take the array module from the input: xp = bp.backend.array_module(logits), then use "
                     "xp.exp, xp.arange, xp.eye … instead of np.",
-                    "p = xp.exp(logits - logits.max(axis=1, keepdims=True)); p = p / p.sum(axis=1, keepdims=True); "
+                    "p = xp.exp(logits - logits.max(axis=1, keepdims=True)); "
+                    "p = p / p.sum(axis=1, keepdims=True); "
                     "p[xp.arange(len(labels)), labels] -= 1; return p / len(labels)"],
              solution="""
                  def cross_entropy_grad(logits, labels):

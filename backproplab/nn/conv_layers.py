@@ -51,7 +51,7 @@ class Conv2d(Module):
         x = _as_input(x, self.weight)
         _check_same_device(x, self.weight, "Conv2d")
         args = (x, self.weight) if self.bias is None else (x, self.weight, self.bias)
-        return conv.Conv2d.apply(*args, stride=self.stride, padding=self.padding)
+        return conv.Conv2dFn.apply(*args, stride=self.stride, padding=self.padding)
 
     def _extra_repr(self):
         f, c, k, _ = self.weight.shape
@@ -93,7 +93,7 @@ class Conv1d(Module):
         images = x.reshape(x.shape[0], c, 1, x.shape[2])
         args = (images, self.weight.reshape(f, c, 1, k))
         args = args if self.bias is None else args + (self.bias,)
-        out = conv.Conv2d.apply(*args, stride=self.stride)
+        out = conv.Conv2dFn.apply(*args, stride=self.stride)
         return out.reshape(out.shape[0], f, out.shape[3])
 
 
@@ -119,7 +119,7 @@ class MaxPool2d(Module):
         self.stride = _pair_to_int(stride, "MaxPool2d: stride") if stride is not None else self.kernel
 
     def forward(self, x):
-        return conv.MaxPool2d.apply(x, kernel=self.kernel, stride=self.stride)
+        return conv.MaxPool2dFn.apply(x, kernel=self.kernel, stride=self.stride)
 
 
 class AvgPool2d(Module):
@@ -130,7 +130,7 @@ class AvgPool2d(Module):
         self.stride = _pair_to_int(stride, "AvgPool2d: stride") if stride is not None else self.kernel
 
     def forward(self, x):
-        return conv.AvgPool2d.apply(x, kernel=self.kernel, stride=self.stride)
+        return conv.AvgPool2dFn.apply(x, kernel=self.kernel, stride=self.stride)
 
 
 class Flatten(Module):

@@ -20,6 +20,8 @@ batch last once, before its first convolution.
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import backend
 from .tensor import Function
 
@@ -48,18 +50,55 @@ def batch_last(x, padding: int = 0):
     return padded
 
 
-def im2col(t, kh: int, kw: int, stride: int):
+class Workspace:
+    """Large scratch arrays kept from one training step for the next one of the same shapes.
+
+    A fresh large NumPy array is fresh memory from the operating system, and every 4 KiB
+    page of it costs a page fault and zeroing when first written: about a millisecond per
+    LeNet step.  Arrays that never leave this module (the columns of ``im2col`` and their
+    gradient) are handed back here when the op that used them is gone, and reused.  CuPy
+    keeps its own memory pool, so GPU arrays are not kept.
+    """
+
+    def __init__(self, keys: int = 16, per_key: int = 2):
+        self.free: dict = {}  # (shape, dtype) -> arrays nobody uses
+        self.keys, self.per_key = keys, per_key
+
+    def take(self, xp, shape, dtype):
+        """An uninitialised array of ``shape`` and ``dtype``: a kept one if there is one."""
+        spare = self.free.get((shape, dtype)) if xp is np else None
+        return spare.pop() if spare else xp.empty(shape, dtype=dtype)
+
+    def give(self, array) -> None:
+        """Keep ``array`` for reuse; the caller must not touch it afterwards."""
+        if not isinstance(array, np.ndarray) or not array.flags.c_contiguous:
+            return
+        spare = self.free.setdefault((array.shape, array.dtype), [])
+        if len(spare) < self.per_key:
+            spare.append(array)
+        if len(self.free) > self.keys:  # forget the shapes seen longest ago
+            del self.free[next(iter(self.free))]
+
+
+WORKSPACE = Workspace()
+
+
+def im2col(t, kh: int, kw: int, stride: int, out=None):
     """Columns of shape (C*kh*kw, OH*OW*N) from a batch-last image ``t`` of shape (C, H, W, N).
 
     Row (c, i, j) holds the pixel at offset (i, j) of every window; column (oh, ow, n) is the
     window at output position (oh, ow) of sample n.  The strided view costs nothing; the
-    reshape copies it, reading runs of N (with stride 1, of OW*N) contiguous values.
+    one copy reads runs of N (with stride 1, of OW*N) contiguous values.  ``out``: an array
+    of that shape to write into.
     """
     c, h, w, n = t.shape
     oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
     sc, sh, sw, sn = t.strides
     view = backend.as_strided(t, (c, kh, kw, oh, ow, n), (sc, sh, sw, sh * stride, sw * stride, sn))
-    return view.reshape(c * kh * kw, oh * ow * n), (oh, ow)
+    if out is None:
+        return view.reshape(c * kh * kw, oh * ow * n), (oh, ow)
+    backend.array_module(t).copyto(out.reshape(view.shape), view)
+    return out, (oh, ow)
 
 
 def col2im(cols, shape, kh: int, kw: int, stride: int, oh: int, ow: int):
@@ -109,7 +148,10 @@ class Conv2dFn(Function):
         self.stride, self.padding, self.kernel = stride, padding, (kh, kw)
         padded = batch_last(x, padding)  # (C, H + 2p, W + 2p, N)
         self.padded_shape = padded.shape
-        self.cols, (oh, ow) = im2col(padded, kh, kw, stride)
+        oh, ow = output_size(x.shape[2], kh, stride, padding), output_size(x.shape[3], kw, stride, padding)
+        self.xp = backend.array_module(x)
+        cols = WORKSPACE.take(self.xp, (c * kh * kw, oh * ow * n), x.dtype)
+        self.cols, _ = im2col(padded, kh, kw, stride, out=cols)
         self.weight, self.out_hw = weight, (oh, ow)
         out = weight.reshape(f, -1) @ self.cols  # (F, OH*OW*N): one matrix product
         if bias is not None:
@@ -119,16 +161,26 @@ class Conv2dFn(Function):
     def backward(self, g):
         f = self.weight.shape[0]
         g2 = g.transpose(1, 2, 3, 0).reshape(f, -1)  # (F, OH*OW*N): no copy if g is batch last
-        gw = (g2 @ self.cols.T).reshape(self.weight.shape) if self.needs_grad[1] else None
+        # (cols @ g2.T).T is g2 @ cols.T; BLAS runs it about twice as fast for few filters
+        gw = (self.cols @ g2.T).T.reshape(self.weight.shape) if self.needs_grad[1] else None
         gb = g2.sum(axis=1) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         gx = None
         if self.needs_grad[0]:
-            dcols = self.weight.reshape(f, -1).T @ g2  # (C*kh*kw, OH*OW*N)
+            dcols = WORKSPACE.take(self.xp, self.cols.shape, self.cols.dtype)
+            self.xp.matmul(self.weight.reshape(f, -1).T, g2, out=dcols)  # (C*kh*kw, OH*OW*N)
             padded = col2im(dcols, self.padded_shape, *self.kernel, self.stride, *self.out_hw)
+            WORKSPACE.give(dcols)
             p = self.padding
             grad = padded[:, p:padded.shape[1] - p, p:padded.shape[2] - p] if p else padded
             gx = grad.transpose(3, 0, 1, 2)  # (N, C, H, W), batch last like the forward pass
         return gx, gw, gb
+
+    def __del__(self):
+        # The graph has let go of this op (after backward, or at once under no_grad): nobody
+        # can read its columns any more, so the next step of the same shapes may reuse them.
+        cols = getattr(self, "cols", None)
+        if cols is not None and WORKSPACE is not None:
+            WORKSPACE.give(cols)
 
 
 def _check_pool_input(x, kernel: int, stride: int, name: str):
@@ -192,16 +244,19 @@ class MaxPool2dFn(_Pool2dFn):
         xp = backend.array_module(g)
         grad = xp.zeros_like(self.x)  # the same memory layout as the input
         overlapping = self.stride < self.kernel
-        unclaimed = g.copy()  # the gradient of windows whose maximum is not yet found
+        found = None  # windows whose maximum an earlier offset already holds
         for k, where in enumerate(self.offsets):
             hit = self.x[where] == self.best
-            share = unclaimed * hit
+            if found is None:
+                found = hit
+            else:
+                xp.greater(hit, found, out=hit)  # hit and not found: a later tie gets nothing
+                if k < len(self.offsets) - 1:
+                    xp.logical_or(found, hit, out=found)
             if overlapping:
-                grad[where] += share
-            else:  # each input pixel belongs to one window: assign, no read-modify-write
-                grad[where] = share
-            if k < len(self.offsets) - 1:
-                xp.copyto(unclaimed, 0, where=hit)  # a tie later in the window gets nothing
+                grad[where] += g * hit
+            else:  # each input pixel belongs to one window: write, no read-modify-write
+                xp.multiply(g, hit, out=grad[where])
         return (grad,)
 
 

@@ -4,6 +4,7 @@ Scalar mode (``Value``) shows every derivative; tensor mode (``Tensor``) trains 
 networks.  Both share the four stages: forward pass, loss, backward pass, update.
 """
 
+from ._allocator import keep_freed_memory
 from . import backend, data, datasets, exercises, functional, hooks, losses, nn, optim, train, viz
 from .autograd import BackwardStep
 from .backend import DeviceError, gpu_available
@@ -15,6 +16,8 @@ from .progress import set_progress_bars
 from .random import manual_seed
 from .scalar import Value
 from .tensor import Function, Tensor
+
+keep_freed_memory()  # reuse freed large arrays between training steps (see _allocator.py)
 
 __version__ = "0.1.0"
 

@@ -20,8 +20,6 @@ batch last once, before its first convolution.
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import backend
 from .tensor import Function
 
@@ -64,14 +62,15 @@ class Workspace:
         self.free: dict = {}  # (shape, dtype) -> arrays nobody uses
         self.keys, self.per_key = keys, per_key
 
-    def take(self, xp, shape, dtype):
-        """An uninitialised array of ``shape`` and ``dtype``: a kept one if there is one."""
-        spare = self.free.get((shape, dtype)) if xp is np else None
-        return spare.pop() if spare else xp.empty(shape, dtype=dtype)
+    def take(self, like, shape, dtype):
+        """An uninitialised array of ``shape`` and ``dtype`` on ``like``'s device: a kept one if any."""
+        on_host = backend.device_of(like) == "cpu"
+        spare = self.free.get((shape, dtype)) if on_host else None
+        return spare.pop() if spare else backend.array_module(like).empty(shape, dtype=dtype)
 
     def give(self, array) -> None:
         """Keep ``array`` for reuse; the caller must not touch it afterwards."""
-        if not isinstance(array, np.ndarray) or not array.flags.c_contiguous:
+        if backend.device_of(array) != "cpu" or not array.flags.c_contiguous:
             return
         spare = self.free.setdefault((array.shape, array.dtype), [])
         if len(spare) < self.per_key:
@@ -150,7 +149,7 @@ class Conv2dFn(Function):
         self.padded_shape = padded.shape
         oh, ow = output_size(x.shape[2], kh, stride, padding), output_size(x.shape[3], kw, stride, padding)
         self.xp = backend.array_module(x)
-        cols = WORKSPACE.take(self.xp, (c * kh * kw, oh * ow * n), x.dtype)
+        cols = WORKSPACE.take(x, (c * kh * kw, oh * ow * n), x.dtype)
         self.cols, _ = im2col(padded, kh, kw, stride, out=cols)
         self.weight, self.out_hw = weight, (oh, ow)
         out = weight.reshape(f, -1) @ self.cols  # (F, OH*OW*N): one matrix product
@@ -166,7 +165,7 @@ class Conv2dFn(Function):
         gb = g2.sum(axis=1) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         gx = None
         if self.needs_grad[0]:
-            dcols = WORKSPACE.take(self.xp, self.cols.shape, self.cols.dtype)
+            dcols = WORKSPACE.take(g, self.cols.shape, self.cols.dtype)
             self.xp.matmul(self.weight.reshape(f, -1).T, g2, out=dcols)  # (C*kh*kw, OH*OW*N)
             padded = col2im(dcols, self.padded_shape, *self.kernel, self.stride, *self.out_hw)
             WORKSPACE.give(dcols)

@@ -92,7 +92,8 @@ def test_layer_norm_embedding_rnn_lstm_match_torch():
         tout.backward(torch.tensor(g))
         np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(X.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(ours.weight_hh.grad, theirs.weight_hh_l0.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(ours.weight_hh.grad, theirs.weight_hh_l0.grad.numpy(),
+                                   rtol=1e-9, atol=1e-12)
         assert bp.gradcheck(lambda t: ours(t)[0], [t64(rng.standard_normal((1, 3, 3)))])
 
 
@@ -163,7 +164,8 @@ def test_transformer_lm_shapes_and_gradcheck():
 @pytest.mark.parametrize("call, error, message", [
     (lambda: bp.nn.Conv2d(3, 4, 3)(bp.Tensor(np.ones((2, 1, 8, 8)))), ValueError,
      r"expects 3 input channels.*\(2, 1, 8, 8\)"),
-    (lambda: bp.nn.Conv2d(3, 4, 3)(bp.Tensor(np.ones((3, 8, 8)))), ValueError, r"batch, channels, height, width"),
+    (lambda: bp.nn.Conv2d(3, 4, 3)(bp.Tensor(np.ones((3, 8, 8)))), ValueError,
+     r"batch, channels, height, width"),
     (lambda: bp.nn.Conv2d(1, 4, 5)(bp.Tensor(np.ones((1, 1, 3, 3)))), ValueError, "does not fit"),
     (lambda: bp.nn.Conv2d(1, 4, 3, stride=0), ValueError, "positive"),
     (lambda: bp.nn.MaxPool2d(4)(bp.Tensor(np.ones((1, 1, 3, 3)))), ValueError, "does not fit"),

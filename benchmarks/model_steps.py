@@ -202,6 +202,25 @@ def worker(lib: str, name: str, threads: int, seconds: float, blocks: int = 7) -
     return {"lib": lib, "model": name, "first_loss": first, "ms": best * 1e3}
 
 
+def memory_check(name: str = "lenet", steps: int = 1000) -> str:
+    """Traced Python memory and resident set size after 100 and after ``steps`` training steps."""
+    import resource
+    import tracemalloc
+
+    model, x, y = PROBLEMS[name]()
+    step = backproplab_step(name, model, x, y)
+    tracemalloc.start()
+    marks = []
+    for i in range(1, steps + 1):
+        step()
+        if i in (100, steps):
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+            marks.append(f"after {i} steps: traced {tracemalloc.get_traced_memory()[0] / 2**20:.2f} MiB, "
+                         f"peak RSS {rss:.0f} MiB")
+    tracemalloc.stop()
+    return f"{name} memory: " + "; ".join(marks)
+
+
 def run_worker(lib, name, threads, seconds):
     cmd = [sys.executable, __file__, "--worker", lib, "--models", name, "--threads", str(threads),
            "--seconds", str(seconds)]
@@ -216,8 +235,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=1.5, help="timed seconds per process")
     parser.add_argument("--models", default=",".join(PROBLEMS))
+    parser.add_argument("--memory", action="store_true", help="only the memory check (1,000 LeNet steps)")
     parser.add_argument("--worker", choices=("bp", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory:
+        print(memory_check())
+        return
     if args.worker:
         print(json.dumps(worker(args.worker, args.models, args.threads, args.seconds)))
         return

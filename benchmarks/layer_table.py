@@ -3,8 +3,8 @@
 Layers: Conv2d, MaxPool2d, AvgPool2d, Linear, LayerNorm, Embedding, one LSTM step and
 causal multi-head self-attention, each at a small size (LeNet / notebook scale) and a
 larger one.  Every input asks for its gradient, so the backward time includes the
-input's gradient.  backproplab's pooling layers get their input in the batch-last layout
-that a convolution hands them (see ``backproplab/conv.py``); everything else gets
+input's gradient.  backproplab's pooling layers get their input and upstream gradient in
+the batch-last layout a convolution hands them (see ``backproplab/conv.py``); the rest gets
 ordinary C-ordered arrays.  Each library runs in fresh processes with the same number of
 threads; the parent alternates them for several rounds and keeps each entry's fastest.
 The backward time is (forward + backward) minus forward.
@@ -148,6 +148,8 @@ def worker(lib: str, threads: int) -> dict:
             rng = np.random.default_rng(0)
             layer, x, params = (pytorch_case if lib == "torch" else backproplab_case)(name, size, rng)
             grad = rng.standard_normal(tuple(layer(x).shape)).astype(np.float32)
+            if lib == "bp" and name.endswith("Pool2d"):  # as the next convolution sends it back
+                grad = np.ascontiguousarray(grad.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
             if lib == "torch":
                 import torch
 

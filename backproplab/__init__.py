@@ -6,6 +6,7 @@ networks.  Both share the four stages: forward pass, loss, backward pass, update
 
 import importlib
 
+from ._allocator import keep_freed_memory
 from . import backend, data, datasets, exercises, functional, hooks, losses, nn, optim, train
 from .autograd import BackwardStep
 from .backend import DeviceError, gpu_available
@@ -17,6 +18,8 @@ from .progress import set_progress_bars
 from .random import manual_seed
 from .scalar import Value
 from .tensor import Function, Tensor
+
+keep_freed_memory()  # reuse freed large arrays between training steps (see _allocator.py)
 
 __version__ = "0.1.0"
 

@@ -1,12 +1,21 @@
 """Convolution and pooling: forward and backward side by side.
 
-A convolution slides a small filter over the image.  ``conv2d`` does it without Python
+A convolution slides a small filter over the image.  ``Conv2dFn`` does it without Python
 loops over pixels: ``im2col`` cuts every filter-sized window out of the image through a
 strided *view* (no copying until the final reshape), so the whole convolution becomes one
 matrix product.  The backward pass is convolution again: the gradient of the filters is a
 product of the same windows with the upstream gradient, and the gradient of the image
 adds each window's share back where it came from (``col2im``, a loop over the few
 filter offsets, not over pixels).
+
+Memory layout.  Shapes are PyTorch's, (N, C, H, W), but the arrays a convolution makes are
+stored *batch last*, in (C, H, W, N) order, and handed out as a transposed view.  The
+matrix product gives that order for free, and in it every step of a Conv -> ReLU -> MaxPool
+-> Conv chain reads and writes long contiguous runs of the batch axis: element-wise ops
+keep the layout, pooling's strided offsets stay row-contiguous, the next ``im2col`` copies
+runs of N values, and ``col2im`` adds whole (OW, N) blocks.  Nothing is transposed or
+copied between layers; only a batch-first input (an image batch from the user) is turned
+batch last once, before its first convolution.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from __future__ import annotations
 from . import backend
 from .tensor import Function
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "im2col", "col2im", "output_size"]
+__all__ = ["Conv2dFn", "MaxPool2dFn", "AvgPool2dFn", "batch_last", "im2col", "col2im", "output_size"]
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -22,41 +31,89 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _pad(x, padding: int):
-    if padding == 0:
-        return x
-    xp = backend.array_module(x)
-    return xp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+def batch_last(x, padding: int = 0):
+    """The (N, C, H, W) array ``x`` as a C-contiguous (C, H + 2p, W + 2p, N) array, zero-padded.
 
-
-def im2col(x, kh: int, kw: int, stride: int):
-    """Columns of shape (C*kh*kw, N*OH*OW): one flattened window per output position.
-
-    The strided view is ordered (C, kh, kw, N, OH, OW) so that the single copy made by
-    the reshape reads memory nearly in order (three times faster than window-major).
+    No copy when ``x`` is already a batch-last view (what the layers here return) and no
+    padding is asked for; otherwise one copy, straight into place.
     """
-    n, c, h, w = x.shape
+    xp = backend.array_module(x)
+    t = x.transpose(1, 2, 3, 0)  # a view: the same numbers in (C, H, W, N) order
+    if padding == 0:
+        return t if t.flags.c_contiguous else xp.ascontiguousarray(t)
+    c, h, w, n = t.shape
+    p = padding
+    padded = xp.zeros((c, h + 2 * p, w + 2 * p, n), dtype=x.dtype)
+    padded[:, p:p + h, p:p + w] = t
+    return padded
+
+
+class Workspace:
+    """Large scratch arrays kept from one training step for the next one of the same shapes.
+
+    A fresh large NumPy array is fresh memory from the operating system, and every 4 KiB
+    page of it costs a page fault and zeroing when first written: about a millisecond per
+    LeNet step.  Arrays that never leave this module (the columns of ``im2col`` and their
+    gradient) are handed back here when the op that used them is gone, and reused.  CuPy
+    keeps its own memory pool, so GPU arrays are not kept.
+    """
+
+    def __init__(self, keys: int = 16, per_key: int = 2):
+        self.free: dict = {}  # (shape, dtype) -> arrays nobody uses
+        self.keys, self.per_key = keys, per_key
+
+    def take(self, like, shape, dtype):
+        """An uninitialised array of ``shape`` and ``dtype`` on ``like``'s device: a kept one if any."""
+        on_host = backend.device_of(like) == "cpu"
+        spare = self.free.get((shape, dtype)) if on_host else None
+        return spare.pop() if spare else backend.array_module(like).empty(shape, dtype=dtype)
+
+    def give(self, array) -> None:
+        """Keep ``array`` for reuse; the caller must not touch it afterwards."""
+        if backend.device_of(array) != "cpu" or not array.flags.c_contiguous:
+            return
+        spare = self.free.setdefault((array.shape, array.dtype), [])
+        if len(spare) < self.per_key:
+            spare.append(array)
+        if len(self.free) > self.keys:  # forget the shapes seen longest ago
+            del self.free[next(iter(self.free))]
+
+
+WORKSPACE = Workspace()
+
+
+def im2col(t, kh: int, kw: int, stride: int, out=None):
+    """Columns of shape (C*kh*kw, OH*OW*N) from a batch-last image ``t`` of shape (C, H, W, N).
+
+    Row (c, i, j) holds the pixel at offset (i, j) of every window; column (oh, ow, n) is the
+    window at output position (oh, ow) of sample n.  The strided view costs nothing; the
+    one copy reads runs of N (with stride 1, of OW*N) contiguous values.  ``out``: an array
+    of that shape to write into.
+    """
+    c, h, w, n = t.shape
     oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
-    sn, sc, sh, sw = x.strides
-    view = backend.as_strided(x, (c, kh, kw, n, oh, ow), (sc, sh, sw, sn, sh * stride, sw * stride))
-    return view.reshape(c * kh * kw, n * oh * ow), (oh, ow)
+    sc, sh, sw, sn = t.strides
+    view = backend.as_strided(t, (c, kh, kw, oh, ow, n), (sc, sh, sw, sh * stride, sw * stride, sn))
+    if out is None:
+        return view.reshape(c * kh * kw, oh * ow * n), (oh, ow)
+    backend.array_module(t).copyto(out.reshape(view.shape), view)
+    return out, (oh, ow)
 
 
-def col2im(cols, x_shape, kh: int, kw: int, stride: int, oh: int, ow: int):
-    """The adjoint of im2col: add every window's gradient back into an image of x_shape.
+def col2im(cols, shape, kh: int, kw: int, stride: int, oh: int, ow: int):
+    """The adjoint of im2col: add every window's gradient back into a (C, H, W, N) image.
 
-    The sums run in (H, W, C, N) memory order, where every kernel offset adds one block of
-    long contiguous rows (about 3x faster than channel-major); the result is a view in
-    (N, C, H, W) order.
+    One addition per kernel offset (i, j), each of a whole (C, OH, OW, N) block whose rows
+    are contiguous runs of OW*N (stride 1) or N values: a loop over offsets, not over pixels.
     """
     xp = backend.array_module(cols)
-    n, c, h, w = x_shape
-    grad = xp.zeros((h, w, c, n), dtype=cols.dtype)
-    blocks = xp.ascontiguousarray(cols.reshape(c, kh, kw, n, oh, ow).transpose(1, 2, 4, 5, 0, 3))
-    for i in range(kh):  # a loop over the kernel's offsets, not over pixels
+    c, h, w, n = shape
+    grad = xp.zeros(shape, dtype=cols.dtype)
+    blocks = cols.reshape(c, kh, kw, oh, ow, n)  # a view
+    for i in range(kh):
         for j in range(kw):
-            grad[i:i + stride * oh:stride, j:j + stride * ow:stride] += blocks[i, j]
-    return grad.transpose(3, 2, 0, 1)
+            grad[:, i:i + stride * oh:stride, j:j + stride * ow:stride] += blocks[:, i, j]
+    return grad
 
 
 def _check_conv_input(x, weight, stride: int, padding: int):
@@ -75,113 +132,155 @@ def _check_conv_input(x, weight, stride: int, padding: int):
                          f"{oh}x{ow}). Use more padding or a smaller kernel.")
 
 
-class Conv2d(Function):
-    """out[n, f] = sum_c (x[n, c] cross-correlated with weight[f, c]) + bias[f]."""
+class Conv2dFn(Function):
+    """out[n, f] = sum_c (x[n, c] cross-correlated with weight[f, c]) + bias[f].
+
+    The output has shape (N, F, OH, OW) and is stored batch last (see the module's text).
+    """
 
     saves = (0, 1)
 
     def forward(self, x, weight, bias=None, stride=1, padding=0):
         _check_conv_input(x, weight, stride, padding)
         f, c, kh, kw = weight.shape
-        self.x_shape, self.stride, self.padding, self.kernel = x.shape, stride, padding, (kh, kw)
-        padded = _pad(x, padding)
+        n = x.shape[0]
+        self.stride, self.padding, self.kernel = stride, padding, (kh, kw)
+        padded = batch_last(x, padding)  # (C, H + 2p, W + 2p, N)
         self.padded_shape = padded.shape
-        self.cols, (oh, ow) = im2col(padded, kh, kw, stride)
+        oh, ow = output_size(x.shape[2], kh, stride, padding), output_size(x.shape[3], kw, stride, padding)
+        self.xp = backend.array_module(x)
+        cols = WORKSPACE.take(x, (c * kh * kw, oh * ow * n), x.dtype)
+        self.cols, _ = im2col(padded, kh, kw, stride, out=cols)
         self.weight, self.out_hw = weight, (oh, ow)
-        out = weight.reshape(f, -1) @ self.cols  # (F, N*OH*OW): one matrix product
+        out = weight.reshape(f, -1) @ self.cols  # (F, OH*OW*N): one matrix product
         if bias is not None:
             out += bias.reshape(f, 1)  # in place: out is a fresh array
-        return out.reshape(f, x.shape[0], oh, ow).transpose(1, 0, 2, 3)
+        return out.reshape(f, oh, ow, n).transpose(3, 0, 1, 2)  # (N, F, OH, OW), a view
 
     def backward(self, g):
         f = self.weight.shape[0]
-        g2 = g.transpose(1, 0, 2, 3).reshape(f, -1)  # (F, N*OH*OW)
-        gw = (g2 @ self.cols.T).reshape(self.weight.shape) if self.needs_grad[1] else None
+        g2 = g.transpose(1, 2, 3, 0).reshape(f, -1)  # (F, OH*OW*N): no copy if g is batch last
+        # (cols @ g2.T).T is g2 @ cols.T; BLAS runs it about twice as fast for few filters
+        gw = (self.cols @ g2.T).T.reshape(self.weight.shape) if self.needs_grad[1] else None
         gb = g2.sum(axis=1) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         gx = None
         if self.needs_grad[0]:
-            dcols = self.weight.reshape(f, -1).T @ g2
+            dcols = WORKSPACE.take(g, self.cols.shape, self.cols.dtype)
+            self.xp.matmul(self.weight.reshape(f, -1).T, g2, out=dcols)  # (C*kh*kw, OH*OW*N)
             padded = col2im(dcols, self.padded_shape, *self.kernel, self.stride, *self.out_hw)
+            WORKSPACE.give(dcols)
             p = self.padding
-            gx = padded[:, :, p:padded.shape[2] - p, p:padded.shape[3] - p] if p else padded
+            grad = padded[:, p:padded.shape[1] - p, p:padded.shape[2] - p] if p else padded
+            gx = grad.transpose(3, 0, 1, 2)  # (N, C, H, W), batch last like the forward pass
         return gx, gw, gb
+
+    def __del__(self):
+        # The graph has let go of this op (after backward, or at once under no_grad): nobody
+        # can read its columns any more, so the next step of the same shapes may reuse them.
+        cols = getattr(self, "cols", None)
+        if cols is not None and WORKSPACE is not None:
+            WORKSPACE.give(cols)
 
 
 def _check_pool_input(x, kernel: int, stride: int, name: str):
     if x.ndim != 4:
-        raise ValueError(f"{name} expects input of shape (batch, channels, height, width); got {tuple(x.shape)}.")
+        raise ValueError(f"{name} expects input of shape (batch, channels, height, width); "
+                         f"got {tuple(x.shape)}.")
     if output_size(x.shape[2], kernel, stride, 0) < 1 or output_size(x.shape[3], kernel, stride, 0) < 1:
         raise ValueError(f"{name}: a {kernel}x{kernel} window does not fit an input of "
                          f"{x.shape[2]}x{x.shape[3]}.")
 
 
 def _offsets(x, kernel: int, stride: int):
-    """For each (i, j) in the window, the strided view of the pixels at that offset: (N, C, OH, OW).
+    """For each (i, j) in the window, the index of the strided view at that offset: (N, C, OH, OW).
 
     Pooling then works offset by offset on whole arrays: a loop over the k*k window
-    positions, never over pixels.
+    positions, never over pixels.  The views keep the input's memory layout, so on a batch-
+    last input every one of them is made of contiguous runs of N values.
     """
     oh = output_size(x.shape[2], kernel, stride, 0)
     ow = output_size(x.shape[3], kernel, stride, 0)
     for i in range(kernel):
         for j in range(kernel):
-            yield i * kernel + j, (slice(None), slice(None), slice(i, i + stride * oh, stride),
-                                   slice(j, j + stride * ow, stride))
+            yield (slice(None), slice(None), slice(i, i + stride * oh, stride),
+                   slice(j, j + stride * ow, stride))
 
 
-class MaxPool2d(Function):
-    """The largest value of each window; the gradient goes to that value's position."""
+class _Pool2dFn(Function):
+    """What both poolings share: the checks, and the window offsets."""
 
-    saves = ()
+    name_for_errors = "Pool2d"
+
+    def _setup(self, x, kernel, stride):
+        stride = stride or kernel
+        _check_pool_input(x, kernel, stride, self.name_for_errors)
+        self.x_shape, self.kernel, self.stride = x.shape, kernel, stride
+        self.offsets = list(_offsets(x, kernel, stride))
+        return self.offsets
+
+
+class MaxPool2dFn(_Pool2dFn):
+    """The largest value of each window; the gradient goes to that value's position.
+
+    Where several positions share the maximum, the first (in row-major window order) gets
+    the gradient, as in PyTorch.
+    """
+
+    saves = (0,)
+    saves_output = True
+    name_for_errors = "MaxPool2d"
 
     def forward(self, x, kernel=2, stride=None):
-        stride = stride or kernel
-        _check_pool_input(x, kernel, stride, "MaxPool2d")
         xp = backend.array_module(x)
-        self.x, self.kernel, self.stride = x, kernel, stride
-        best = winner = None
-        for k, where in _offsets(x, kernel, stride):
-            candidate = x[where]
-            if best is None:
-                best, winner = candidate, xp.zeros(candidate.shape, dtype=xp.int8 if kernel < 12 else xp.int32)
-            else:
-                better = candidate > best  # strict: the first maximum wins, as argmax
-                best = xp.where(better, candidate, best)
-                winner = xp.where(better, winner.dtype.type(k), winner)
-        self.winner = winner
+        offsets = self._setup(x, kernel, stride)
+        best = x[offsets[0]].copy() if len(offsets) == 1 else xp.maximum(x[offsets[0]], x[offsets[1]])
+        for where in offsets[2:]:
+            xp.maximum(best, x[where], out=best)  # one element-wise max per window position
+        self.x, self.best = x, best
         return best
 
     def backward(self, g):
         xp = backend.array_module(g)
-        grad = xp.zeros_like(self.x)  # same memory layout as the input
+        grad = xp.zeros_like(self.x)  # the same memory layout as the input
         overlapping = self.stride < self.kernel
-        for k, where in _offsets(self.x, self.kernel, self.stride):
-            share = g * (self.winner == k)
+        found = None  # windows whose maximum an earlier offset already holds
+        for k, where in enumerate(self.offsets):
+            hit = self.x[where] == self.best
+            if found is None:
+                found = hit
+            else:
+                xp.greater(hit, found, out=hit)  # hit and not found: a later tie gets nothing
+                if k < len(self.offsets) - 1:
+                    xp.logical_or(found, hit, out=found)
             if overlapping:
-                grad[where] += share
-            else:  # each input pixel belongs to one window: assign, no read-modify-write
-                grad[where] = share
+                grad[where] += g * hit
+            else:  # each input pixel belongs to one window: write, no read-modify-write
+                xp.multiply(g, hit, out=grad[where])
         return (grad,)
 
 
-class AvgPool2d(Function):
+class AvgPool2dFn(_Pool2dFn):
     """The mean of each window; the gradient is shared equally by the window's positions."""
 
     saves = ()
+    name_for_errors = "AvgPool2d"
 
     def forward(self, x, kernel=2, stride=None):
-        stride = stride or kernel
-        _check_pool_input(x, kernel, stride, "AvgPool2d")
-        self.x, self.kernel, self.stride = x, kernel, stride
-        total = None
-        for _, where in _offsets(x, kernel, stride):
-            total = x[where] if total is None else total + x[where]
-        return total / (kernel * kernel)
+        offsets = self._setup(x, kernel, stride)
+        self.x = x  # backward uses its shape and memory layout, never its values
+        total = x[offsets[0]] + x[offsets[1]] if len(offsets) > 1 else x[offsets[0]].copy()
+        for where in offsets[2:]:
+            total += x[where]
+        total /= kernel * kernel
+        return total
 
     def backward(self, g):
-        xp = backend.array_module(g)
-        grad = xp.zeros_like(self.x)
+        grad = backend.array_module(g).zeros_like(self.x)
         share = g / (self.kernel * self.kernel)
-        for _, where in _offsets(self.x, self.kernel, self.stride):
-            grad[where] += share
+        overlapping = self.stride < self.kernel
+        for where in self.offsets:
+            if overlapping:
+                grad[where] += share
+            else:
+                grad[where] = share
         return (grad,)

@@ -96,7 +96,8 @@ def judge(returncode: int, counts: dict | None) -> list:
         problems.append(f"{counts['failures']} failed, {counts['errors']} errors")
     if counts["skipped"]:
         reasons = sorted(set(counts["reasons"]))
-        problems.append(f"{counts['skipped']} skipped (a GPU check must run every test): {'; '.join(reasons)}")
+        problems.append(f"{counts['skipped']} skipped (a GPU check must run every test): "
+                        f"{'; '.join(reasons)}")
     return problems
 
 
@@ -169,7 +170,8 @@ def mlp_case(width: int, batch: int):
         nn = torch.nn
         net = nn.Sequential(nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
                             nn.Linear(width, 10))
-        return net.to(device), (torch.randn(batch, 784, device=device), torch.randint(0, 10, (batch,), device=device))
+        data = (torch.randn(batch, 784, device=device), torch.randint(0, 10, (batch,), device=device))
+        return net.to(device), data
 
     return f"MLP 784-{width}-{width}-10, batch {batch}", ours, theirs
 
@@ -272,7 +274,8 @@ def versions(torch, simulate: bool) -> list:
         import cupy
 
         tf32 = os.environ.get("CUPY_TF32", "0")
-        cupy_line = f"CuPy {cupy.__version__} (CUPY_TF32={tf32}: {'strict FP32' if tf32 == '0' else 'TF32 allowed'})"
+        precision = "strict FP32" if tf32 == "0" else "TF32 allowed"
+        cupy_line = f"CuPy {cupy.__version__} (CUPY_TF32={tf32}: {precision})"
     except Exception as exc:  # noqa: BLE001
         cupy, cupy_line = None, f"CuPy not importable ({exc})"
     if simulate:
@@ -285,7 +288,8 @@ def versions(torch, simulate: bool) -> list:
         driver = smi.stdout.strip().splitlines()[0] if smi and smi.returncode == 0 else "?"
         cuda = lambda v: f"{v // 1000}.{v % 1000 // 10}"  # noqa: E731
         lines.append(f"Card: {name.decode() if isinstance(name, bytes) else name}; driver {driver} "
-                     f"(CUDA {cuda(runtime.driverGetVersion())}); CUDA runtime {cuda(runtime.runtimeGetVersion())}")
+                     f"(CUDA {cuda(runtime.driverGetVersion())}); "
+                     f"CUDA runtime {cuda(runtime.runtimeGetVersion())}")
     lines.append(cupy_line)
     if torch is not None:
         cudnn = torch.backends.cudnn.version() if torch.cuda.is_available() else None
@@ -335,7 +339,8 @@ def report(rows, header: list, tests: str, precision: str, simulate: bool) -> st
     gpu, torch_where = ("guard (CPU)", "CPU") if simulate else ("GPU", "CUDA")
     lines = [f"# {title} - {datetime.date.today().isoformat()}", "", *[f"- {h}" for h in header],
              f"- Precision: {precision}", f"- GPU tests: {tests}", "",
-             f"| model | NumPy CPU ms | CuPy {gpu} ms | PyTorch {torch_where} ms | CPU / CuPy | CuPy / PyTorch |",
+             f"| model | NumPy CPU ms | CuPy {gpu} ms | PyTorch {torch_where} ms "
+             "| CPU / CuPy | CuPy / PyTorch |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, cpu_time, gpu_time, torch_time in rows:
         speedup = f"{cpu_time / gpu_time:.1f}" if cpu_time else "-"
@@ -353,9 +358,11 @@ def report(rows, header: list, tests: str, precision: str, simulate: bool) -> st
 
 def main(argv=None) -> int:
     """Run the check (see the module's docstring); return the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--install", action="store_true", help=f"first run {INSTALL}")
-    parser.add_argument("--simulate", action="store_true", help="rehearse on any machine (guard, torch on CPU)")
+    parser.add_argument("--simulate", action="store_true",
+                        help="rehearse on any machine (guard, torch on CPU)")
     parser.add_argument("--skip-tests", action="store_true", help="only time (not for a recorded result)")
     parser.add_argument("--no-cpu", action="store_true", help="do not time NumPy on the CPU")
     parser.add_argument("--quick", action="store_true", help="small sizes only (the default when simulating)")

@@ -77,7 +77,8 @@ def time_ticks(pg: Playground, ticks: int) -> tuple[list, list, float, float]:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--blocks", type=int, default=5)
     parser.add_argument("--ticks", type=int, default=20, help="ticks per block")
@@ -86,7 +87,8 @@ def main():
     pools = limit_threads(args.threads)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"CPU: {cpu_name()}; {cores} cores usable, {os.cpu_count()} in the machine; {pools}")
-    print(f"Python {platform.python_version()}, numpy {np.__version__}, backproplab {backproplab.__version__}; "
+    print(f"Python {platform.python_version()}, numpy {np.__version__}, "
+          f"backproplab {backproplab.__version__}; "
           f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'mode':>10} {'block medians (ms)':>36} {'best ms':>8} {'train ms':>9} {'draw ms':>8} "
           f"{'max ms':>7} {'cpu/wall':>8} {'cpu ms/tick':>11}")

@@ -32,10 +32,10 @@ def direct_conv(x, w, b, stride, padding):
 def test_conv2d_matches_a_direct_loop_and_finite_differences(stride, padding):
     rng = np.random.default_rng(stride * 10 + padding)
     x, w, b = rng.standard_normal((2, 3, 7, 8)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
-    out = conv.Conv2d.apply(t64(x), t64(w), t64(b), stride=stride, padding=padding)
+    out = conv.Conv2dFn.apply(t64(x), t64(w), t64(b), stride=stride, padding=padding)
     np.testing.assert_allclose(out.numpy(), direct_conv(x, w, b, stride, padding), rtol=1e-12, atol=1e-12)
     small_x, small_w = t64(rng.standard_normal((1, 2, 5, 4))), t64(rng.standard_normal((3, 2, 2, 3)))
-    assert bp.gradcheck(lambda x, w, b: conv.Conv2d.apply(x, w, b, stride=stride, padding=padding),
+    assert bp.gradcheck(lambda x, w, b: conv.Conv2dFn.apply(x, w, b, stride=stride, padding=padding),
                         [small_x, small_w, t64(rng.standard_normal(3))])
 
 
@@ -45,7 +45,7 @@ def test_conv2d_gradients_match_torch(stride, padding):
     x, w, b = rng.standard_normal((2, 3, 9, 9)), rng.standard_normal((5, 3, 3, 3)), rng.standard_normal(5)
     ours = [t64(a) for a in (x, w, b)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
-    out = conv.Conv2d.apply(*ours, stride=stride, padding=padding)
+    out = conv.Conv2dFn.apply(*ours, stride=stride, padding=padding)
     tout = F.conv2d(*theirs, stride=stride, padding=padding)
     g = rng.standard_normal(out.shape)
     out.backward(g)
@@ -58,7 +58,7 @@ def test_conv2d_gradients_match_torch(stride, padding):
 def test_pooling_matches_torch_and_finite_differences(kernel, stride):
     rng = np.random.default_rng(1)
     x = rng.permutation(2 * 3 * 6 * 7).reshape(2, 3, 6, 7) / 10.0  # distinct: no ties in max
-    for ours, theirs in ((conv.MaxPool2d, F.max_pool2d), (conv.AvgPool2d, F.avg_pool2d)):
+    for ours, theirs in ((conv.MaxPool2dFn, F.max_pool2d), (conv.AvgPool2dFn, F.avg_pool2d)):
         X, tx = t64(x), torch.tensor(x, requires_grad=True)
         out, tout = ours.apply(X, kernel=kernel, stride=stride), theirs(tx, kernel, stride)
         np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)

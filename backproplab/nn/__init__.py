@@ -10,10 +10,11 @@ signature and give the same weights for the same seed; ``bp.nn.MLP`` is the tens
 from . import scalar_layers as scalar
 from .attention import MultiHeadSelfAttention, TransformerBlock, TransformerLM
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
-from .conv_layers import AvgPool2d, Conv1d, Conv2d, Flatten, LayerNorm, MaxPool1d, MaxPool2d
+from .conv_layers import AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d
 from .init import INIT_SCHEMES
 from .layers import GELU, MLP, Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
+from .normalization import LayerNorm
 from .scalar_layers import MLP as ScalarMLP
 from .scalar_layers import Layer, Neuron
 from .sequence import LSTM, RNN, Embedding

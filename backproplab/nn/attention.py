@@ -15,9 +15,9 @@ from .._checks import whole_number
 from ..convert import host_array
 from ..random import rng_for
 from ..tensor import Tensor
-from .conv_layers import LayerNorm
 from .layers import GELU, Linear
 from .module import Module
+from .normalization import LayerNorm
 from .sequence import Embedding
 
 __all__ = ["MultiHeadSelfAttention", "TransformerBlock", "TransformerLM"]
@@ -104,7 +104,8 @@ class TransformerLM(Module):
         if not hasattr(array, "shape"):
             array = host_array(array)  # host ids are checked by the embedding before they move
         if array.ndim != 2:
-            raise ValueError(f"TransformerLM expects token ids of shape (batch, time), got {tuple(array.shape)}.")
+            raise ValueError(f"TransformerLM expects token ids of shape (batch, time), "
+                             f"got {tuple(array.shape)}.")
         t = array.shape[1]
         if t > self.context:
             raise ValueError(f"The sequence has {t} tokens but the model's context is {self.context}. "

@@ -1,4 +1,4 @@
-"""Image layers: ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``Flatten``, and ``LayerNorm``.
+"""Image and signal layers: ``Conv2d``, ``Conv1d``, ``MaxPool2d``, ``AvgPool2d``, ``MaxPool1d``, ``Flatten``.
 
 Shapes follow ``torch.nn``: images are (batch, channels, height, width) and
 ``Conv2d.weight`` has shape (out_channels, in_channels, kh, kw).
@@ -7,16 +7,15 @@ Shapes follow ``torch.nn``: images are (batch, channels, height, width) and
 from __future__ import annotations
 
 from .. import conv
-from .._checks import real_number, whole_number
+from .._checks import whole_number
 from ..functional import concatenate
-from ..normalization import LayerNormFn
 from ..random import rng_for
 from ..tensor import Tensor
 from .init import init_weights, resolve_init
 from .layers import _as_input, _check_same_device
 from .module import Module
 
-__all__ = ["Conv2d", "Conv1d", "MaxPool2d", "MaxPool1d", "AvgPool2d", "Flatten", "LayerNorm"]
+__all__ = ["Conv2d", "Conv1d", "MaxPool2d", "MaxPool1d", "AvgPool2d", "Flatten"]
 
 
 def _pair_to_int(value, name: str, minimum: int = 1) -> int:
@@ -51,7 +50,7 @@ class Conv2d(Module):
         x = _as_input(x, self.weight)
         _check_same_device(x, self.weight, "Conv2d")
         args = (x, self.weight) if self.bias is None else (x, self.weight, self.bias)
-        return conv.Conv2d.apply(*args, stride=self.stride, padding=self.padding)
+        return conv.Conv2dFn.apply(*args, stride=self.stride, padding=self.padding)
 
     def _extra_repr(self):
         f, c, k, _ = self.weight.shape
@@ -93,7 +92,7 @@ class Conv1d(Module):
         images = x.reshape(x.shape[0], c, 1, x.shape[2])
         args = (images, self.weight.reshape(f, c, 1, k))
         args = args if self.bias is None else args + (self.bias,)
-        out = conv.Conv2d.apply(*args, stride=self.stride)
+        out = conv.Conv2dFn.apply(*args, stride=self.stride)
         return out.reshape(out.shape[0], f, out.shape[3])
 
 
@@ -111,26 +110,30 @@ class MaxPool1d(Module):
         return x[:, :, :usable].reshape(n, c, usable // self.kernel, self.kernel).max(axis=-1)
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """What both 2-D poolings share: one window size (and stride) for both axes."""
+
+    function = None  # the Function that pools: conv.MaxPool2dFn or conv.AvgPool2dFn
+
+    def __init__(self, kernel_size, stride=None):
+        name = type(self).__name__
+        self.kernel = _pair_to_int(kernel_size, f"{name}: kernel_size")
+        self.stride = _pair_to_int(stride, f"{name}: stride") if stride is not None else self.kernel
+
+    def forward(self, x):
+        return self.function.apply(x, kernel=self.kernel, stride=self.stride)
+
+
+class MaxPool2d(_Pool2d):
     """The maximum of each kernel_size x kernel_size window (stride = kernel_size unless told)."""
 
-    def __init__(self, kernel_size, stride=None):
-        self.kernel = _pair_to_int(kernel_size, "MaxPool2d: kernel_size")
-        self.stride = _pair_to_int(stride, "MaxPool2d: stride") if stride is not None else self.kernel
-
-    def forward(self, x):
-        return conv.MaxPool2d.apply(x, kernel=self.kernel, stride=self.stride)
+    function = conv.MaxPool2dFn
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """The mean of each kernel_size x kernel_size window (stride = kernel_size unless told)."""
 
-    def __init__(self, kernel_size, stride=None):
-        self.kernel = _pair_to_int(kernel_size, "AvgPool2d: kernel_size")
-        self.stride = _pair_to_int(stride, "AvgPool2d: stride") if stride is not None else self.kernel
-
-    def forward(self, x):
-        return conv.AvgPool2d.apply(x, kernel=self.kernel, stride=self.stride)
+    function = conv.AvgPool2dFn
 
 
 class Flatten(Module):
@@ -138,19 +141,3 @@ class Flatten(Module):
 
     def forward(self, x):
         return x.reshape(x.shape[0], -1)
-
-
-class LayerNorm(Module):
-    """Normalise the last axis to mean 0, variance 1, then scale by ``weight``, shift by ``bias``."""
-
-    def __init__(self, normalized_shape: int, eps: float = 1e-5, dtype="float32", device: str = "cpu"):
-        normalized_shape = whole_number(normalized_shape, "LayerNorm: normalized_shape")
-        self.eps = real_number(eps, "LayerNorm: eps", 0.0, low_open=True)
-        self.weight = Tensor([1.0] * normalized_shape, dtype=dtype, device=device, requires_grad=True)
-        self.bias = Tensor([0.0] * normalized_shape, dtype=dtype, device=device, requires_grad=True)
-
-    def forward(self, x):
-        if x.shape[-1] != self.weight.shape[0]:
-            raise ValueError(f"LayerNorm({self.weight.shape[0]}) got input whose last axis has "
-                             f"{x.shape[-1]} features (shape {x.shape}).")
-        return LayerNormFn.apply(x, self.weight, self.bias, eps=self.eps)

@@ -1,0 +1,58 @@
+"""What the benchmarks ran on: the CPU, its vector extensions, and the BLAS kernels in use."""
+
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+
+VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+                "avx512_bf16", "amx_tile", "amx_bf16")
+
+
+def cpu_description() -> str:
+    """The CPU's model name and which vector extensions it has (from /proc/cpuinfo)."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name") and ":" in line:
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and ":" in line:
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:  # not Linux: the model name is all there is
+        pass
+    present = [f for f in VECTOR_FLAGS if f in flags]
+    return f"{model}; vector flags: {' '.join(present) or 'unknown'}"
+
+
+def blas_description() -> str:
+    """NumPy's BLAS library and the kernel it chose for this CPU (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
+    blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    if not blas:
+        return "NumPy BLAS: unknown"
+    b = blas[0]
+    return f"NumPy BLAS: {b.get('internal_api')} {b.get('version')}, kernel {b.get('architecture')}"
+
+
+def torch_description() -> str:
+    """PyTorch's version and the CPU kernels it dispatches to."""
+    try:
+        import torch
+    except ImportError:
+        return "PyTorch: not installed"
+    capability = torch.backends.cpu.get_cpu_capability()
+    return (f"PyTorch {torch.__version__}: CPU capability {capability}, "
+            f"oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}")
+
+
+def describe(threads: int) -> str:
+    """All of the above in a few lines, for the top of a benchmark's output."""
+    return "\n".join([f"CPU: {cpu_description()}", blas_description(), torch_description(),
+                      f"Python {platform.python_version()}, NumPy {np.__version__}, {threads} threads"])
+
+
+if __name__ == "__main__":
+    print(describe(2))

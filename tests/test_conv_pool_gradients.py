@@ -1,0 +1,132 @@
+"""Convolution and pooling against PyTorch over strides, paddings, odd sizes and ties.
+
+The layers store their outputs batch last ((C, H, W, N) in memory, see conv.py); these
+tests check that the numbers do not depend on that choice, whatever layout the input has.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import backproplab as bp
+from backproplab import conv
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def t64(array):
+    return bp.Tensor(np.asarray(array, dtype=np.float64), dtype="float64", requires_grad=True)
+
+
+def conv_against_torch(x, w, b, stride, padding):
+    ours = [t64(a) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = conv.Conv2dFn.apply(*ours, stride=stride, padding=padding)
+    tout = F.conv2d(*theirs, stride=stride, padding=padding)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-10)
+    g = np.random.default_rng(1).standard_normal(out.shape)
+    out.backward(g)
+    tout.backward(torch.tensor(g))
+    for name, a, ta in zip("xwb", ours, theirs):
+        np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 3), c=st.integers(1, 3), f=st.integers(1, 4), h=st.integers(1, 11),
+       w=st.integers(1, 11), k=st.integers(1, 4), stride=st.integers(1, 3), padding=st.integers(0, 2),
+       seed=st.integers(0, 2**16))
+def test_conv2d_matches_torch_for_any_stride_padding_and_size(n, c, f, h, w, k, stride, padding, seed):
+    if h + 2 * padding < k or w + 2 * padding < k:
+        return  # the kernel does not fit: an error, tested elsewhere
+    rng = np.random.default_rng(seed)
+    conv_against_torch(rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, k, k)),
+                       rng.standard_normal(f), stride, padding)
+
+
+def pool_against_torch(ours, theirs, x, kernel, stride):
+    X, tx = t64(x), torch.tensor(x, requires_grad=True)
+    out, tout = ours.apply(X, kernel=kernel, stride=stride), theirs(tx, kernel, stride)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = np.random.default_rng(2).standard_normal(out.shape)
+    out.backward(g)
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(X.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(1, 11), w=st.integers(1, 11),
+       kernel=st.integers(1, 4), stride=st.one_of(st.none(), st.integers(1, 4)),
+       levels=st.sampled_from([3, 1000]), seed=st.integers(0, 2**16))
+def test_pooling_matches_torch_for_any_stride_and_size_with_ties(n, c, h, w, kernel, stride, levels, seed):
+    """``levels=3``: few distinct values, so most windows hold their maximum more than once."""
+    if h < kernel or w < kernel:
+        return
+    x = np.random.default_rng(seed).integers(0, levels, (n, c, h, w)).astype(np.float64)
+    pool_against_torch(conv.MaxPool2dFn, F.max_pool2d, x, kernel, stride)
+    pool_against_torch(conv.AvgPool2dFn, F.avg_pool2d, x, kernel, stride)
+
+
+def test_max_pooling_of_relu_zeros_gives_the_first_zero_the_gradient():
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 0, 1] = x[0, 0, 3, 3] = 2.0  # two windows with a maximum, two of only zeros
+    pool_against_torch(conv.MaxPool2dFn, F.max_pool2d, x, 2, None)
+
+
+def batch_last_copy(x):
+    """The same numbers as ``x``, stored (C, H, W, N) as the layers store their outputs."""
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+@pytest.mark.parametrize("layout", ["batch first", "batch last", "strided view"])
+def test_conv_relu_pool_conv_chain_matches_torch_in_any_input_layout(layout):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 2, 13, 11))
+    x = {"batch first": x, "batch last": batch_last_copy(x),
+         "strided view": rng.standard_normal((5, 2, 26, 11))[:, :, ::2]}[layout]
+    w1, b1 = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4)
+    w2, b2 = rng.standard_normal((3, 4, 2, 2)), rng.standard_normal(3)
+    ours = [t64(a) for a in (x, w1, b1, w2, b2)]
+    theirs = [torch.tensor(np.array(a), requires_grad=True) for a in (x, w1, b1, w2, b2)]
+
+    def chain(lib, x, w1, b1, w2, b2):
+        if lib == "bp":
+            h = conv.Conv2dFn.apply(x, w1, b1, stride=1, padding=1).relu()
+            h = conv.MaxPool2dFn.apply(h, kernel=2)
+            return conv.Conv2dFn.apply(h, w2, b2, stride=2, padding=1)
+        h = F.max_pool2d(F.conv2d(x, w1, b1, padding=1).relu(), 2)
+        return F.conv2d(h, w2, b2, stride=2, padding=1)
+
+    out, tout = chain("bp", *ours), chain("torch", *theirs)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-10)
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    for a, ta in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_layers_hand_each_other_batch_last_arrays_without_copying():
+    x = bp.Tensor(np.random.default_rng(4).standard_normal((8, 3, 12, 12)))
+    h = bp.nn.MaxPool2d(2)(bp.nn.ReLU()(bp.nn.Conv2d(3, 4, 3, seed=0)(x)))
+    stored = h.numpy().transpose(1, 2, 3, 0)
+    assert stored.flags.c_contiguous  # the pooled output is batch last too
+    assert np.shares_memory(conv.batch_last(h.numpy()), h.numpy())  # the next conv reads it in place
+
+
+def test_a_retained_graph_and_two_forward_passes_keep_their_own_columns():
+    """The column workspace is reused only once an op is gone: graphs alive at once stay apart."""
+    rng = np.random.default_rng(5)
+    layer = bp.nn.Conv2d(2, 3, 3, seed=0, dtype="float64")
+    xa, xb = t64(rng.standard_normal((4, 2, 7, 7))), t64(rng.standard_normal((4, 2, 7, 7)))
+    loss_a, loss_b = (layer(xa) ** 2).sum(), (layer(xb) ** 2).sum()
+    loss_a.backward(retain_graph=True)
+    first = layer.weight.grad.copy()
+    layer.weight.grad = None
+    loss_b.backward()
+    layer.weight.grad = None
+    loss_a.backward()  # the retained graph still holds xa's columns
+    np.testing.assert_allclose(layer.weight.grad, first, rtol=1e-12)
+    tw = torch.tensor(layer.weight.numpy(), requires_grad=True)
+    (F.conv2d(torch.tensor(xa.numpy()), tw, torch.tensor(layer.bias.numpy())) ** 2).sum().backward()
+    np.testing.assert_allclose(first, tw.grad.numpy(), rtol=1e-10)

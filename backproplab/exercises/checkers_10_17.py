@@ -57,11 +57,11 @@ def conv_output_size(function) -> None:
 
 
 def conv2d_by_loops(function) -> None:
-    """Random one-channel images and kernels, against ``bp.conv.Conv2d`` (float64)."""
+    """Random one-channel images and kernels, against ``bp.conv.Conv2dFn`` (float64)."""
     bp, rng = _bp(), np.random.default_rng(11)
 
     def conv(image, kernel, stride):
-        return bp.conv.Conv2d.apply(_tensor(image[None, None]), _tensor(kernel[None, None].copy()),
+        return bp.conv.Conv2dFn.apply(_tensor(image[None, None]), _tensor(kernel[None, None].copy()),
                                     stride=stride).numpy()[0, 0]
 
     for size, kh, kw, stride in ((6, 3, 3, 1), (9, 3, 2, 2), (11, 4, 3, 3), (7, 1, 1, 2), (10, 2, 5, 1)):

@@ -12,7 +12,7 @@ from .. import backend
 from .._checks import whole_number
 from ..convert import host_array
 from ..functional import linear, stack
-from ..ops import GetItem
+from ..ops import GetItemFn
 from ..random import rng_for
 from ..recurrent import LSTMFn
 from ..tensor import Tensor
@@ -47,7 +47,7 @@ class Embedding(Module):
         backend.check_range(array, 0, n - 1, lambda bad: IndexError(
             f"Token id {bad} is outside the vocabulary 0..{n - 1}. Check the tokenizer, or make the "
             "embedding larger."))
-        return GetItem.apply(self.weight, index=backend.to_device(array, self.weight.device))
+        return GetItemFn.apply(self.weight, index=backend.to_device(array, self.weight.device))
 
 
 def _uniform_weights(rng, shape, hidden: int):

@@ -65,6 +65,18 @@ def test_early_stopping_mistakes_are_named():
     assert "whole number" in message("09b.2", lambda losses, patience: 3.0)
 
 
+def test_early_stopping_that_counts_a_tie_as_a_new_low_is_named():
+    def ties_count(val_losses, patience):
+        best_epoch, best = 1, val_losses[0]
+        for epoch, loss in enumerate(val_losses, start=1):
+            if loss <= best:
+                best, best_epoch = loss, epoch
+            elif epoch - best_epoch >= patience:
+                break
+        return best_epoch
+    assert "strictly lower" in message("09b.2", ties_count)
+
+
 def test_min_max_mistakes_are_named():
     def own_statistics(X_train, X_new):
         scale = lambda X: (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))  # noqa: E731

@@ -116,10 +116,11 @@ def _check_dropout(dropout):
         expect_close(got, expected, f"dropout(x, p={p}) (compared with bp.nn.Dropout)")
 
 
-def _early_stopping_reference(val_losses, patience):
+def _early_stopping_reference(val_losses, patience, ties_count=False):
+    """The kept epoch; ``ties_count=True`` is the typical mistake of taking a tie as a new low."""
     best_epoch, best = 1, val_losses[0]
     for epoch, loss in enumerate(val_losses, start=1):
-        if loss < best:
+        if loss < best or (ties_count and epoch > 1 and loss == best):
             best, best_epoch = loss, epoch
         elif epoch - best_epoch >= patience:
             break
@@ -131,7 +132,9 @@ def _check_early_stopping(early_stopping_epoch):
     cases = [([0.9, 0.7, 0.6, 0.65, 0.7, 0.72, 0.5, 0.4], 3),  # the later low comes too late
              ([0.9, 0.7, 0.6, 0.65, 0.7, 0.5, 0.4, 0.45], 3),  # ... and here in time
              ([0.5, 0.6, 0.7, 0.4], 2),
-             ([0.8, 0.6, 0.5, 0.45], 2)]                       # never stops: the last epoch
+             ([0.8, 0.6, 0.5, 0.45], 2),                       # never stops: the last epoch
+             ([0.9, 0.6, 0.7, 0.6, 0.7, 0.5], 2),              # a tie is not a new low: stop at 4
+             ([0.9, 0.6, 0.6, 0.7, 0.8, 0.9], 3)]              # ... nor does it move the best epoch
     for _ in range(6):
         curve = np.concatenate([np.linspace(1.0, 0.4, int(rng.integers(3, 12))),
                                 0.4 + np.cumsum(rng.uniform(-0.02, 0.05, int(rng.integers(5, 25))))])
@@ -144,6 +147,9 @@ def _check_early_stopping(early_stopping_epoch):
         if got == expected:
             continue
         shown = f"val_losses={losses}, patience={patience}" if len(losses) <= 8 else f"patience={patience}"
+        if got == _early_stopping_reference(losses, patience, ties_count=True):
+            raise Wrong(f"{shown}: a tie counted as a new low; only a loss strictly lower than every "
+                        f"earlier one is a new low. Expected epoch {expected}.")
         if got == expected - 1:
             raise Wrong(f"off by one ({shown}): epochs count from 1, and val_losses[0] is epoch 1.")
         if got == int(np.argmin(losses)) + 1:
@@ -252,7 +258,7 @@ EXERCISES = [
                      return x * keep
              """),
     Exercise("09b.2", "Write early_stopping_epoch(val_losses, patience): the epoch (from 1) whose weights "
-                      "early stopping keeps.",
+                      "early stopping keeps (a new low is strictly lower than every earlier loss).",
              checker=_check_early_stopping, name="early_stopping_epoch",
              hints=["Walk through the losses in order, remembering the best loss so far and its epoch.",
                     "Stop walking as soon as the current epoch is `patience` epochs past the best one: "

@@ -63,7 +63,8 @@ def test_tanh_from_the_input_instead_of_the_output_is_named():
 
 
 def test_a_wrong_power_rule_is_named():
-    ns = learner_cell(engine.SKELETON, engine._POW.replace("k * self.data ** (k - 1)", "self.data ** (k - 1)"))
+    ns = learner_cell(engine.SKELETON,
+                      engine._POW.replace("k * self.data ** (k - 1)", "self.data ** (k - 1)"))
     status, message = hint("03b.5", ns["Value"])
     assert status == "not yet" and message.startswith("d(a**2)/da is wrong")
 
@@ -135,7 +136,8 @@ def test_an_order_of_direct_parents_only_leaves_nodes_out():
 
 def test_backward_in_forward_order_is_wrong_and_says_which_grad():
     ns = learner_cell(engine.SKELETON, engine._ORDER,
-                      engine._BACKWARD.replace("reversed(topological_order(self))", "topological_order(self)"))
+                      engine._BACKWARD.replace("reversed(topological_order(self))",
+                                               "topological_order(self)"))
     status, message = hint("03b.7", ns["Value"])
     assert status == "not yet" and ".grad is wrong" in message and "bp.Value gives" in message
 

@@ -63,7 +63,8 @@ def test_tanh_from_the_input_instead_of_the_output_is_named():
 
 
 def test_a_wrong_power_rule_is_named():
-    ns = learner_cell(engine.SKELETON, engine._POW.replace("k * self.data ** (k - 1)", "self.data ** (k - 1)"))
+    ns = learner_cell(engine.SKELETON,
+                      engine._POW.replace("k * self.data ** (k - 1)", "self.data ** (k - 1)"))
     status, message = hint("03b.5", ns["Value"])
     assert status == "not yet" and message.startswith("d(a**2)/da is wrong")
 
@@ -135,7 +136,8 @@ def test_an_order_of_direct_parents_only_leaves_nodes_out():
 
 def test_backward_in_forward_order_is_wrong_and_says_which_grad():
     ns = learner_cell(engine.SKELETON, engine._ORDER,
-                      engine._BACKWARD.replace("reversed(topological_order(self))", "topological_order(self)"))
+                      engine._BACKWARD.replace("reversed(topological_order(self))",
+                                               "topological_order(self)"))
     status, message = hint("03b.7", ns["Value"])
     assert status == "not yet" and ".grad is wrong" in message and "bp.Value gives" in message
 
@@ -150,6 +152,43 @@ def test_backward_with_the_order_still_a_stub_points_at_the_order():
     ns = learner_cell(engine.SKELETON, "def topological_order(root):\n    return None\n", engine._BACKWARD)
     status, message = hint("03b.7", ns["Value"])
     assert status == "not yet" and "03b.6" in message
+
+
+def test_backward_with_a_wrong_order_names_the_order_first():
+    # backward() is right; the order puts a node before its parents, so the grads come out wrong
+    wrong_order = engine._ORDER.replace("            for parent in node._parents:\n"
+                                        "                visit(parent)\n"
+                                        "            order.append(node)  # only after all its parents",
+                                        "            order.append(node)\n"
+                                        "            for parent in node._parents:\n"
+                                        "                visit(parent)")
+    assert wrong_order != engine._ORDER
+    ns = learner_cell(engine.SKELETON, wrong_order, engine._BACKWARD)
+    status, message = hint("03b.7", ns["Value"])
+    assert status == "not yet" and message.startswith("your topological_order (03b.6) is not right yet")
+    assert "comes before its parent" in message
+
+
+def test_a_backward_that_skips_the_order_is_judged_on_its_own():
+    # the order is still a stub, but this backward() does not use it: it is not sent to 03b.6
+    ns = learner_cell(engine.SKELETON, "def topological_order(root):\n    return None\n",
+                      engine._BACKWARD.replace("reversed(topological_order(self))",
+                                               "reversed(iterative_order(self))"),
+                      engine._ITERATIVE)
+    assert bp.exercises.is_correct("03b.7", ns["Value"])
+
+
+def test_the_class_builds_a_sigmoid_with_a_number_on_the_left_of_the_division():
+    ns = learner_cell(SOLVED, engine._ORDER, engine._BACKWARD)
+    x, reference = ns["Value"](0.8), bp.Value(0.8)
+    s = 1 / (1 + (-x).exp())
+    s.backward()
+    expected = 1 / (1 + math.exp(-0.8))
+    assert s.data == pytest.approx(expected, rel=1e-12)
+    assert x.grad == pytest.approx(expected * (1 - expected), rel=1e-12)
+    r = 1 / (1 + (-reference).exp())
+    r.backward()
+    assert (s.data, x.grad) == (pytest.approx(r.data, rel=1e-12), pytest.approx(reference.grad, rel=1e-12))
 
 
 def test_backward_does_not_need_the_learners_operations():

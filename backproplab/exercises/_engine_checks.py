@@ -9,7 +9,9 @@ expression can be built with both classes and compared number by number:
   the first wrong value or local derivative; then inside random expressions, with the operations
   of the earlier exercises that are already right;
 * ``topological_order`` is run on graphs of ``bp.Value`` nodes, whatever the learner's operations do;
-* ``backward()`` is run on graphs the checker copies node by node into the learner's class.
+* ``backward()`` is run on graphs the checker copies node by node into the learner's class; when
+  its gradients are wrong and the learner's ``topological_order`` is wrong too, the hint names the
+  order (exercise 03b.6), the cause.
 """
 
 from __future__ import annotations
@@ -306,6 +308,24 @@ def _copy_graph(value_class, root) -> dict:
     return copies
 
 
+def _blame_the_order(value_class) -> None:
+    """Raise Wrong naming exercise 03b.6 when the ``topological_order`` that the learner's
+    ``backward()`` looks up is not right: a wrong order shows up as wrong gradients."""
+    backward = getattr(value_class, "backward", None)
+    order_function = getattr(backward, "__globals__", {}).get("topological_order")
+    if not callable(order_function):
+        return
+    start = "your topological_order (03b.6) is not right yet, and backward() walks its order:"
+    try:
+        check_order(order_function, deep=False)
+    except NotSolved:
+        raise Wrong(f"{start} it still returns None. Solve 03b.6 first.") from None
+    except Wrong as wrong:
+        raise Wrong(f"{start} {wrong}") from None
+    except Exception as error:  # the learner's order failed: say how
+        raise Wrong(f"{start} it raised {type(error).__name__}: {error}") from None
+
+
 def check_backward(value_class) -> None:
     """``Value.backward`` on graphs copied from bp.Value, against bp's own backward."""
     call(value_class, 0.5)
@@ -322,14 +342,20 @@ def check_backward(value_class) -> None:
         root = copies[id(nodes["L"])]
         try:
             root.backward()
-        except TypeError as error:
-            if "NoneType" not in str(error):
+        except Exception as error:
+            _blame_the_order(value_class)
+            if not (isinstance(error, TypeError) and "NoneType" in str(error)):
                 raise
             raise Wrong(f"backward() raised TypeError: {error}. Does topological_order (exercise "
                         "03b.6) still return None?") from None
         nodes["L"].backward()
         if all(copy.grad == 0 for copy in copies.values()):
             raise NotSolved()
+        wrong_grads = [name for name in nodes if id(nodes[name]) in copies
+                       and not _close(_number(copies[id(nodes[name])].grad, f"{name}.grad"),
+                                      nodes[name].grad)]
+        if wrong_grads:
+            _blame_the_order(value_class)
         if not _close(_number(root.grad, "L.grad"), 1.0):
             raise Wrong(f"after L.backward(), L.grad should be 1 (dL/dL), yours is {_num(root.grad)}: "
                         "start with self.grad = 1.0.")

@@ -55,6 +55,9 @@ class Value:
 
     def __truediv__(self, other):
         return self * other ** -1
+
+    def __rtruediv__(self, other):
+        return other * self ** -1
 '''.strip()
 
 _ADD = '''

@@ -18,6 +18,7 @@ from backproplab.exercises import EXERCISES
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 COURSE = sorted(p for p in NOTEBOOK_DIR.glob("*.ipynb") if re.match(r"\d\d[a-z]?_", p.name))
+SOLVED_TEST = "test_every_exercise_is_marked_correct_with_its_reference_solution"
 CHECK = re.compile(r'^bp\.exercises\.check\("([^"]+)",\s*(\w+)\)\s*$', re.M)
 
 
@@ -82,8 +83,8 @@ def run_solved(path: Path):
 @pytest.fixture(scope="module")
 def solved_runs(request):
     """Runs the selected notebooks, two at a time (each kernel is a process of its own)."""
-    selected = [item.callspec.params["path"] for item in request.session.items
-                if item.originalname == "test_every_exercise_is_marked_correct_with_its_reference_solution"]
+    selected = [item.callspec.params["path"] for item in request.session.items  # nbval's cells too
+                if getattr(item, "originalname", None) == SOLVED_TEST]
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(selected, pool.map(_run_or_error, selected)))
 

@@ -75,8 +75,7 @@ def run_solved(path: Path):
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "agg"}
     client = NotebookClient(nb, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    client.km = client.kernel_manager_class(kernel_name="python3", env=env)  # not inherited otherwise
-    client.execute(env=env)
+    client.execute(env=env)  # the kernel process gets these variables
     return {exercise_id: stdout_of(cell) for cell, exercise_id, _ in exercise_cells(nb)}
 
 

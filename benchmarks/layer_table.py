@@ -18,13 +18,12 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import describe  # noqa: E402
+from machine import describe, fastest_block  # noqa: E402
 
 # name -> (small size, large size); each size is the arguments of the builders below
 CASES = {
@@ -117,20 +116,9 @@ def pytorch_case(name, size, rng):
 
 
 def best_time(fn, seconds=0.15, blocks=5):
-    """Seconds per call: the fastest of ``blocks`` blocks of about ``seconds`` / ``blocks`` each."""
+    """Seconds per call after one warm-up call: the fastest of ``blocks`` timed blocks."""
     fn()
-    t0, n = time.perf_counter(), 0
-    while time.perf_counter() - t0 < 0.03:
-        fn()
-        n += 1
-    per_block = max(1, int(n * seconds / blocks / 0.03))
-    best = float("inf")
-    for _ in range(blocks):
-        t0 = time.perf_counter()
-        for _ in range(per_block):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / per_block)
-    return best
+    return fastest_block(fn, seconds, blocks, calibrate=0.03)
 
 
 def worker(lib: str, threads: int) -> dict:

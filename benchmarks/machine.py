@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import time
 
 import numpy as np
 
@@ -56,3 +57,24 @@ def describe(threads: int) -> str:
 
 if __name__ == "__main__":
     print(describe(2))
+
+
+def fastest_block(fn, seconds: float, blocks: int, calibrate: float) -> float:
+    """Seconds per call of ``fn``: the fastest of ``blocks`` blocks of consecutive calls.
+
+    Calls ``fn`` for ``calibrate`` seconds first to size the blocks so that all of them
+    together take about ``seconds``.  The fastest block is the one least disturbed by the
+    rest of a shared machine (as ``timeit`` recommends).
+    """
+    start, calls = time.perf_counter(), 0
+    while time.perf_counter() - start < calibrate:
+        fn()
+        calls += 1
+    per_block = max(1, int(calls * seconds / blocks / calibrate))
+    best = float("inf")
+    for _ in range(blocks):
+        start = time.perf_counter()
+        for _ in range(per_block):
+            fn()
+        best = min(best, (time.perf_counter() - start) / per_block)
+    return best

@@ -25,14 +25,13 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from machine import describe  # noqa: E402
+from machine import describe, fastest_block  # noqa: E402
 
 GOALS = {"lenet": 1.2, "widecnn": 1.3, "transformer": 1.5, "rnn": 1.5, "lstm": 1.5}
 
@@ -188,17 +187,7 @@ def worker(lib: str, name: str, threads: int, seconds: float, blocks: int = 7) -
     first = step()
     for _ in range(2):
         step()
-    t0, n = time.perf_counter(), 0
-    while time.perf_counter() - t0 < 0.2:
-        step()
-        n += 1
-    per_block = max(1, int(n * seconds / blocks / 0.2))
-    best = float("inf")
-    for _ in range(blocks):
-        t0 = time.perf_counter()
-        for _ in range(per_block):
-            step()
-        best = min(best, (time.perf_counter() - t0) / per_block)
+    best = fastest_block(step, seconds, blocks, calibrate=0.2)
     return {"lib": lib, "model": name, "first_loss": first, "ms": best * 1e3}
 
 

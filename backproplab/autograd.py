@@ -3,7 +3,8 @@
 ``Node`` is the contract in code.  Every node holds
 
 ``_parents``
-    the nodes it was computed from (a tuple; empty for a leaf);
+    the nodes it was computed from (a tuple; empty for a leaf): a field of a ``Tensor``;
+    a ``Value`` keeps its inputs in fields of its own and builds the tuple when asked;
 ``_hooks``
     the functions called with the node's gradient (``None`` when there are none);
 ``_pass_grad``
@@ -12,7 +13,7 @@
 and implements three methods that the traversal calls:
 
 ``_chain(upstream)``
-    the chain rule at this node: given d(root)/d(node), each parent receives
+    the chain rule at this node (a leaf sends nothing): given d(root)/d(node), each parent receives
     ``upstream x local derivative`` (a vector-Jacobian product for tensors), added to what
     it has received in its ``_pass_grad`` (a node used twice gets the sum of both paths);
     returns the gradients sent, one per parent;
@@ -67,7 +68,7 @@ class Node:
     ``_accumulate`` and ``_free`` (see the module docstring).
     """
 
-    __slots__ = ("_parents", "_hooks", "_pass_grad")
+    __slots__ = ("_hooks", "_pass_grad")  # ``_parents`` is left to each mode (see above)
 
     def register_hook(self, hook) -> HookHandle:
         """Call ``hook(gradient)`` when this node's gradient is known; it may return a new one.
@@ -95,25 +96,28 @@ class Node:
 def topological_order(root) -> list:
     """Return every node that ``root`` depends on, parents before children.
 
-    Iterative depth-first search: each node is pushed once to be *expanded* (its
-    parents pushed) and once more to be *emitted* after all its parents.
+    Iterative depth-first search: a node met for the first time goes back on the stack
+    under an ``_EMIT`` marker, with all its parents above them; once those are done, the
+    marker comes back to the top and the node is emitted.
     """
     order = []
     visited = set()
-    stack = [(root, False)]
+    stack = [root]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
+        node = stack.pop()
+        if node is _EMIT:
+            order.append(stack.pop())
             continue
-        if node in visited:
+        if node in visited:  # reached again by another path
             continue
         visited.add(node)
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent not in visited:
-                stack.append((parent, False))
+        stack.append(node)
+        stack.append(_EMIT)
+        stack.extend(node._parents)
     return order
+
+
+_EMIT = object()  # a marker: the node beneath it has had all its parents emitted
 
 
 @dataclass
@@ -152,10 +156,9 @@ def run_backward(
             if node._hooks:
                 upstream = apply_hooks(node._hooks, upstream)
             node._accumulate(upstream)
-            parents = node._parents
-            grads = node._chain(upstream) if parents else []
+            grads = node._chain(upstream)  # a leaf sends nothing
             if on_step is not None:
-                on_step(BackwardStep(index, node, upstream, list(zip(parents, grads))))
+                on_step(BackwardStep(index, node, upstream, list(zip(node._parents, grads))))
             if not retain_graph:
                 node._free()
     except BaseException:

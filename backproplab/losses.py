@@ -187,4 +187,4 @@ def _bce_node(s: Value, y: float) -> Value:
     e = math.exp(-abs(x))
     loss = max(x, 0.0) - x * y + math.log1p(e)
     sigmoid = 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
-    return _new(loss, (s,), (sigmoid - y,), "bce")
+    return _new(loss, "bce", s, sigmoid - y)

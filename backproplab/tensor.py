@@ -132,7 +132,7 @@ class Tensor(Node, PythonProtocols):
     ``protocols.py``.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "name", "_ctx", "_retain", "_shadow")
+    __slots__ = ("_data", "grad", "requires_grad", "name", "_ctx", "_parents", "_retain", "_shadow")
     __array_ufunc__ = None  # ``ndarray + Tensor`` falls back to Tensor.__radd__
     __hash__ = object.__hash__  # identity, even though == compares elementwise
 
@@ -274,6 +274,8 @@ class Tensor(Node, PythonProtocols):
 
     # The node contract of backproplab.autograd.
     def _chain(self, upstream):
+        if self._ctx is None:  # a leaf
+            return []
         grads = self._input_grads(upstream)
         for parent, grad in zip(self._parents, grads):
             if grad is not None:

@@ -14,7 +14,11 @@ so that each engine pays for its own garbage (micrograd's nodes form reference c
 only the collector frees); the engines alternate block by block and the fastest block of
 each counts.  The backward pass alone is timed with the collector off for both.
 
-Run:  python benchmarks/scalar_step.py [--blocks 5] [--steps 3]
+The collector's work grows with everything alive in the process, not only the graph:
+``--import-torch`` imports PyTorch first (as a test session beside PyTorch would), which
+leaves about 160,000 more objects for each full collection to examine.
+
+Run:  python benchmarks/scalar_step.py [--blocks 5] [--steps 3] [--import-torch]
 """
 
 from __future__ import annotations
@@ -139,7 +143,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--blocks", type=int, default=5)
     parser.add_argument("--steps", type=int, default=3, help="consecutive steps per block")
+    parser.add_argument("--import-torch", action="store_true",
+                        help="import PyTorch first: a bigger heap for the garbage collector")
     args = parser.parse_args()
+    if args.import_torch:
+        import torch  # noqa: F401  (only its objects matter here)
     from micrograd.engine import Value as MicroValue
     from micrograd.nn import MLP as MicroMLP
 
@@ -156,6 +164,8 @@ def main():
     l_learner = sgd_step(learner_bp, bp.Value, X, y, 0.0)
     assert abs(sgd_step(learner_micro, MicroValue, X, y, 0.0) - l_learner) < 1e-9
 
+    gc.collect()
+    tracked = len(gc.get_objects())  # what every full collection examines besides the graphs
     steps = race({
         "micrograd": lambda: sgd_step(theirs, MicroValue, X, y, 0.05),
         "default": lambda: scalar_mlp_step(ours, X, y, 0.05),
@@ -168,7 +178,8 @@ def main():
         "learner, micrograd": lambda: demo_loss(learner_micro, MicroValue, X, y),
     }, args.blocks, backward_time)
 
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"{tracked} objects tracked by the collector before timing")
     print(f"fastest of {args.blocks} blocks of {args.steps} steps each, engines alternating")
     print(f"micrograd's MLP          step: {steps['micrograd'] * 1e3:8.2f} ms")
     for name, label in (("default", "ScalarMLP (fused neuron)"), ("expand", "ScalarMLP(expand=True)")):

@@ -116,6 +116,28 @@ def test_local_derivatives_are_readable_on_each_node():
     assert d.parents == (c,) and d.local_grads[0] == pytest.approx(1 - math.tanh(-6.0) ** 2)
 
 
+def test_weighted_sums_node_reads_like_any_other():
+    w, x = [bp.Value(0.5), bp.Value(-1.2)], [bp.Value(1.5), 2.0]
+    out = weighted_sum(w, x, bp.Value(0.1))
+    assert out.parents == (out.parents[0], w[0], x[0], w[1]) and out.local_grads == (1.0, 1.5, 0.5, 2.0)
+    out._local_grads = (1.0, 0.0, 0.5, 2.0)  # a planted wrong derivative is used by backward
+    out.backward()
+    assert (w[0].grad, x[0].grad, w[1].grad) == (0.0, 0.5, 2.0)
+    with pytest.raises(ValueError, match="4 parent"):
+        out._local_grads = (1.0,)
+
+
+def test_a_result_node_is_one_object_for_the_garbage_collector():
+    # The design choice of scalar.py: inputs live in the node's own fields, not in tuples,
+    # so the collector has one object per node to examine on a big graph.
+    import gc
+
+    a, b = bp.Value(2.0), bp.Value(-3.0)
+    for node in (a * b, (a * b).relu(), a + 1.0, a.tanh()):
+        held = [r for r in gc.get_referents(node) if not isinstance(r, (bp.Value, type))]
+        assert not [r for r in held if gc.is_tracked(r)]
+
+
 def test_backward_is_upstream_times_local_summed_over_paths():
     a = bp.Value(3.0)
     y = a * a + a  # two paths through *, one through +

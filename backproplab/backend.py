@@ -31,7 +31,7 @@ from .grad_mode import _state as _grad_state
 __all__ = [
     "DEVICES", "gpu_available", "gpu_status", "check_device", "array_module", "device_of",
     "to_device", "to_host", "checked_index", "scatter_add", "take", "random_generator", "check_index",
-    "check_range",
+    "overflow_expected", "check_range",
     "check_later", "flush_checks", "erf", "erfc", "as_strided", "simulate_gpu", "DeviceError",
 ]
 
@@ -171,8 +171,21 @@ def scatter_add(target, index, values, checked: bool = False) -> None:
         index = _on_device_of(index, target)
     else:
         index = checked_index(index, tuple(target.shape), device_of(target))
-    # cupy.add.at replaces cupyx.scatter_add, deprecated since CuPy 13; same kernel
-    array_module(target).add.at(target, index, values)
+    xp = array_module(target)
+    if xp is np and _rows_of(index) and target.flags.c_contiguous:
+        # Whole rows, as an embedding's backward adds them: NumPy's add.at is 4-5x faster on one
+        # flat axis, so each element goes to its flat position (same additions, same order).
+        row = math.prod(target.shape[1:])
+        flat = (index.astype(np.intp, copy=False).reshape(-1, 1) * row + np.arange(row)).reshape(-1)
+        values = np.broadcast_to(values, tuple(index.shape) + tuple(target.shape[1:]))
+        np.add.at(target.reshape(-1), flat, values.reshape(-1))
+    else:  # cupy.add.at replaces cupyx.scatter_add, deprecated since CuPy 13; same kernel
+        xp.add.at(target, index, values)
+
+
+def _rows_of(index) -> bool:
+    """Is ``index`` one integer array, picking rows (along the first axis)?"""
+    return isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.ndim > 0
 
 
 def random_generator(device: str, seed: int | None):
@@ -212,6 +225,11 @@ def _special(array, name: str):
     if isinstance(array, GuardArray):  # the guard's stand-in for a device kernel: no transfer
         return GuardArray(function(array._a).astype(array.dtype))
     return np.asarray(function(array), dtype=array.dtype)
+
+
+def overflow_expected():
+    """Within this block an overflow to inf is intended: NumPy does not warn (CuPy never does)."""
+    return np.errstate(over="ignore")
 
 
 @contextlib.contextmanager

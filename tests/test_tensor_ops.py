@@ -197,6 +197,23 @@ def test_index_with_a_tensor_of_indices():
     np.testing.assert_allclose(x.grad, [0, 1, 0, 0, 0, 2])
 
 
+@pytest.mark.parametrize("table_shape, ids_shape, dtype", [
+    ((7, 3), (5,), "int64"), ((4, 2, 3), (2, 6), "int32"), ((300, 5), (9,), "uint8"),
+    ((1, 4), (3, 2), "int64"), ((0, 4), (0,), "int64"), ((6, 3), (4,), "negative"),
+])
+def test_scatter_add_of_whole_rows_is_exactly_add_at(table_shape, ids_shape, dtype):
+    # backend.scatter_add takes a faster, flat route for one integer array of row ids
+    rng = np.random.default_rng(0)
+    ids = rng.integers(-table_shape[0] if dtype == "negative" else 0, max(table_shape[0], 1),
+                       ids_shape).astype("int64" if dtype == "negative" else dtype)
+    values = rng.standard_normal(ids_shape + table_shape[1:]).astype(np.float32)
+    ours = rng.standard_normal(table_shape).astype(np.float32)
+    expected = ours.copy()
+    np.add.at(expected, ids, values)
+    bp.backend.scatter_add(ours, ids, values)
+    np.testing.assert_array_equal(ours, expected)
+
+
 def test_concatenate_and_stack_match_torch():
     rng = np.random.default_rng(4)
     a, b, c = rng.standard_normal((2, 3)), rng.standard_normal((1, 3)), rng.standard_normal((2, 3))

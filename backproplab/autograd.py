@@ -97,7 +97,7 @@ def topological_order(root) -> list:
     """Return every node that ``root`` depends on, parents before children.
 
     Iterative depth-first search: a node met for the first time goes back on the stack
-    under an ``_EMIT`` marker, with all its parents above them; once those are done, the
+    under an ``_EMIT`` marker, and its parents go on top; once they are all done, the
     marker comes back to the top and the node is emitted.
     """
     order = []

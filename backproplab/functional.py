@@ -98,12 +98,14 @@ class LinearFn(Function):
         self.x, self.weight = x, weight
         # Inputs of shape (..., in) go through as one (rows, in) matrix: one BLAS call, which
         # can use every thread, where a stack of small products would run one after another.
-        out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
+        rows = math.prod(x.shape[:-1])
+        out = (x.reshape(rows, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
         return out if bias is None else out + bias
 
     def backward(self, g):
-        x2 = self.x.reshape(-1, self.x.shape[-1])
-        g2 = g.reshape(-1, g.shape[-1])
+        rows = math.prod(g.shape[:-1])
+        x2 = self.x.reshape(rows, self.x.shape[-1])
+        g2 = g.reshape(rows, g.shape[-1])
         gx = (g2 @ self.weight).reshape(self.x.shape) if self.needs_grad[0] else None
         gw = g2.T @ x2 if self.needs_grad[1] else None
         gb = g2.sum(axis=0) if len(self.needs_grad) > 2 and self.needs_grad[2] else None

@@ -56,6 +56,24 @@ def test_linear_matches_torch_names_shapes_and_gradients():
         layer(bp.Tensor(np.ones((2, 5))))
 
 
+@pytest.mark.parametrize("x_shape, w_shape", [((7,), (3, 7)), ((2, 5, 4), (3, 4)), ((2, 3, 2, 4), (5, 4)),
+                                              ((0, 4), (3, 4)), ((2, 0), (3, 0)), ((2, 4), (0, 4))])
+def test_linear_over_any_leading_axes_and_empty_sizes_matches_torch(x_shape, w_shape):
+    # LinearFn multiplies (..., in) as one (rows, in) matrix: the leading axes must come back
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[:1])
+    ours = [bp.Tensor(a, dtype="float64", requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out, tout = bp.functional.linear(*ours), torch.nn.functional.linear(*theirs)
+    assert out.shape == tuple(tout.shape)
+    upstream = rng.standard_normal(out.shape)
+    (out * upstream).sum().backward()
+    (tout * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for a, ta in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_gradcheck_through_a_whole_mlp():
     model = bp.nn.MLP(3, [4, 2], activation="gelu", seed=0, dtype="float64")
     x = bp.Tensor(np.random.default_rng(1).standard_normal((5, 3)), dtype="float64", requires_grad=True)

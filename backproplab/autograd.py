@@ -64,8 +64,9 @@ class HookHandle:
 class Node:
     """A node of a computation graph: what the backward traversal needs from ``Value`` and ``Tensor``.
 
-    Subclasses set the three fields in their one set-up method and implement ``_chain``,
-    ``_accumulate`` and ``_free`` (see the module docstring).
+    Subclasses set ``_hooks`` and ``_pass_grad`` in their one set-up method, provide
+    ``_parents`` (a field or a property), and implement ``_chain``, ``_accumulate`` and
+    ``_free`` (see the module docstring).
     """
 
     __slots__ = ("_hooks", "_pass_grad")  # ``_parents`` is left to each mode (see above)

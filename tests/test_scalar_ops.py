@@ -213,6 +213,9 @@ def test_numpy_scalars_mix_with_values():
         (lambda: bp.Value(1000.0).exp(), OverflowError, "learning rate"),
         (lambda: bp.Value(float("inf")) - bp.Value(float("inf")), ValueError, "NaN"),
         (lambda: bp.Value(1.0) + "x", TypeError, "real number"),
+        (lambda: bp.Value(bp.Value(3.0)), TypeError, "already a bp.Value"),
+        (lambda: bp.Value(1.0).backward(bp.Value(1.0)), TypeError, "already a bp.Value"),
+        (lambda: weighted_sum([bp.Value(float("inf"))], [bp.Value(0.0)]), ValueError, "NaN"),
     ],
 )
 def test_bad_input_raises_a_clear_error(make, error, message):

@@ -246,10 +246,10 @@ class MaxPool2dFn(_Pool2dFn):
         # every one of them: no zeroing first.  (The same memory layout as the input.)
         tiled = stride == kernel and x.shape[2] % kernel == 0 and x.shape[3] % kernel == 0
         grad = xp.empty_like(x) if tiled else xp.zeros_like(x)
-        overlapping = self.stride < self.kernel
+        overlapping = stride < kernel
         found = None  # windows whose maximum an earlier offset already holds
         for k, where in enumerate(self.offsets):
-            hit = self.x[where] == self.best
+            hit = x[where] == self.best
             if found is None:
                 found = hit
             else:

@@ -65,11 +65,7 @@ def _new(data: float, op: str, a: Value, da: float, b: Value | None = None, db: 
     The inputs were checked when they were made, so only the result is checked, for NaN.
     """
     if data != data:  # NaN; only possible from inf - inf or inf * 0
-        inputs = [a.data] if b is None else [a.data, b.data]
-        raise ValueError(
-            f"'{op}' produced NaN from inputs {inputs}. "
-            "Infinite values are involved: lower the learning rate or rescale the inputs."
-        )
+        raise _nan_error(op, (a,) if b is None else (a, b))
     out = _blank(Value)
     out._set_up(data, op, "", a, da, b, db)
     return out
@@ -339,11 +335,8 @@ def weighted_sum(weights, inputs, bias=0.0) -> Value:
         if x_is_node:
             parents.append(x)
             local_grads.append(wd)
-    if total != total:  # NaN; only possible from inf - inf or inf * 0
-        raise ValueError(
-            "weighted_sum produced NaN: infinite values are involved. "
-            "Lower the learning rate or rescale the inputs."
-        )
+    if total != total:  # NaN, as in _new
+        raise _nan_error("Σw·x+b", parents)
     out = _blank(_ManyInputs)
     out._set_up(total, "Σw·x+b", "", None, 0.0, None, 0.0)
     out._inputs, out._input_local_grads = tuple(parents), tuple(local_grads)
@@ -389,6 +382,13 @@ def _power_value_exponent(base: Value, exponent: Value) -> Value:
         return _new(out, "**", base, e * b ** (e - 1), exponent, out * math.log(b))
     except OverflowError:
         raise _too_large(f"{b!r} ** {e!r}") from None
+
+
+def _nan_error(op: str, inputs) -> ValueError:
+    return ValueError(
+        f"'{op}' produced NaN from inputs {[p.data for p in inputs]}. "
+        "Infinite values are involved: lower the learning rate or rescale the inputs."
+    )
 
 
 def _too_large(expression: str) -> OverflowError:

@@ -139,6 +139,27 @@ def race(contenders: dict, blocks: int, timer) -> dict:
     return best
 
 
+def collector_work(step, steps: int) -> tuple:
+    """Collections per generation, and seconds spent in them, during ``steps`` consecutive steps."""
+    counts, spent, started = [0, 0, 0], [0.0], [0.0]
+
+    def watch(phase, info):
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            counts[info["generation"]] += 1
+            spent[0] += time.perf_counter() - started[0]
+
+    gc.collect()
+    gc.callbacks.append(watch)
+    try:
+        for _ in range(steps):
+            step()
+    finally:
+        gc.callbacks.remove(watch)
+    return counts, spent[0]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--blocks", type=int, default=5)
@@ -178,6 +199,8 @@ def main():
         "learner, micrograd": lambda: demo_loss(learner_micro, MicroValue, X, y),
     }, args.blocks, backward_time)
 
+    counts, spent = collector_work(lambda: sgd_step(learner_bp, bp.Value, X, y, 0.05), args.steps)
+
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"{tracked} objects tracked by the collector before timing")
     print(f"fastest of {args.blocks} blocks of {args.steps} steps each, engines alternating")
@@ -191,6 +214,8 @@ def main():
     ratio = backward["learner, micrograd"] / backward["learner"]
     print(f"  backward alone, collector off: micrograd {backward['learner, micrograd'] * 1e3:.2f} ms, "
           f"backproplab {backward['learner'] * 1e3:.2f} ms ({ratio:.2f}x)")
+    print(f"  the collector during {args.steps} of backproplab's steps: {counts[0]} young, "
+          f"{counts[1]} middle and {counts[2]} full collections, {spent * 1e3:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,87 @@
+"""The NumPy paths the sequence layers choose between, timed side by side in one process.
+
+* a stacked product, (N, T, in) @ W.T, against the same numbers as one (N*T, in) matrix;
+* a small product with the transposed view W.T against a contiguous copy of W.T;
+* ``np.add.at`` adding whole rows into a table, against ``add.at`` on the flattened table
+  (what ``backend.scatter_add`` does; the results are checked to be identical);
+* ``LSTMFn``'s forward and backward on notebook 11's sizes (batch 32, 48 steps, 32 inputs,
+  128 units).
+
+Run:  python benchmarks/numpy_paths.py [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import describe  # noqa: E402
+
+
+def best_of(job, repeats: int = 7, calls: int = 20) -> float:
+    """Microseconds per call: the fastest of ``repeats`` runs of ``calls`` calls."""
+    job()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            job()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best * 1e6
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(args.threads)
+    import backproplab as bp
+    from backproplab.recurrent import LSTMFn
+
+    print(describe(args.threads))
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    for n, t, d_in, d_out in ((32, 48, 128, 65), (32, 48, 32, 512), (64, 8, 32, 128)):
+        x, w = rng.standard_normal((n, t, d_in)).astype(f32), rng.standard_normal((d_out, d_in)).astype(f32)
+        stacked = best_of(lambda: x @ w.T)
+        one = best_of(lambda: x.reshape(n * t, d_in) @ w.T)
+        print(f"({n}, {t}, {d_in}) @ ({d_in}, {d_out}): stacked {stacked:7.1f} µs, one matrix {one:7.1f} µs")
+    for rows, d_in, d_out in ((32, 128, 512), (32, 128, 128), (1536, 128, 65)):
+        h, w = rng.standard_normal((rows, d_in)).astype(f32), rng.standard_normal((d_out, d_in)).astype(f32)
+        w_t = np.ascontiguousarray(w.T)
+        view, copy = best_of(lambda: h @ w.T), best_of(lambda: h @ w_t)
+        print(f"({rows}, {d_in}) @ W.T, W ({d_out}, {d_in}): transposed view {view:7.1f} µs, "
+              f"contiguous copy {copy:7.1f} µs")
+    for ids_n, vocab, dim in ((1536, 65, 32), (8192, 5000, 256)):
+        ids, rows = rng.integers(0, vocab, ids_n), rng.standard_normal((ids_n, dim)).astype(f32)
+        general, flat = np.zeros((vocab, dim), f32), np.zeros((vocab, dim), f32)
+        np.add.at(general, ids, rows)
+        bp.backend.scatter_add(flat, ids, rows)
+        assert np.array_equal(general, flat)
+        rowwise = best_of(lambda: np.add.at(general, ids, rows), 3, 5)
+        flattened = best_of(lambda: bp.backend.scatter_add(flat, ids, rows), 3, 5)
+        print(f"{ids_n} rows of {dim} into ({vocab}, {dim}): add.at {rowwise:8.1f} µs, "
+              f"flat {flattened:8.1f} µs")
+    n, t, d_in, hidden = 32, 48, 32, 128
+    x = rng.standard_normal((n, t, d_in)).astype(f32)
+    w_ih, w_hh = (0.1 * rng.standard_normal((4 * hidden, k)).astype(f32) for k in (d_in, hidden))
+    zeros_state, zeros_bias = np.zeros((n, hidden), f32), np.zeros(4 * hidden, f32)
+    fn = LSTMFn()
+    fn.needs_grad = (True, False, False, True, True, True, True)
+    inputs = (x, zeros_state, zeros_state, w_ih, w_hh, zeros_bias, zeros_bias)
+    forward = best_of(lambda: fn.forward(*inputs), 5, 5)
+    upstream = rng.standard_normal((n, t, 2 * hidden)).astype(f32)
+    backward = best_of(lambda: fn.backward(upstream), 5, 5)
+    print(f"LSTMFn ({n}, {t}, {d_in}) -> {hidden}: forward {forward / 1e3:.2f} ms, "
+          f"backward {backward / 1e3:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -116,6 +116,30 @@ def col2im(cols, shape, kh: int, kw: int, stride: int, oh: int, ow: int):
     return grad
 
 
+# A convolution's products are long and thin: (F, K) weights times (K, P) columns, P the
+# pixels of the whole batch.  With a small filter bank (F*K of a few hundred, e.g. 6 filters
+# of 5x5) each column is used only F times, and a single wide product spends most of its time
+# packing the columns for the BLAS kernel.  OpenBLAS (NumPy's BLAS on Linux and Windows)
+# multiplies products of at most about a million multiply-adds straight from memory, without
+# packing; cut into blocks of PIXEL_BLOCK pixels that fit under that size, such a product ran
+# 2-3.5x faster (LeNet's first layer: 6 filters, K=25).  From F*K of about 250 on, one product
+# is as fast or faster, so larger filter banks keep it.
+PIXEL_BLOCK = 4096
+SMALL_PRODUCT = 1_000_000  # multiply-adds
+
+
+def pixel_blocks(cols, filters: int) -> list:
+    """The column slices of ``cols`` (K, P) to multiply one at a time by ``filters`` filters.
+
+    One slice covering all P pixels, except for a thin filter bank on the CPU (see above).
+    """
+    k, p = cols.shape
+    thin = filters * k * PIXEL_BLOCK <= SMALL_PRODUCT and backend.device_of(cols) == "cpu"
+    if not thin or p <= PIXEL_BLOCK:
+        return [slice(None)]
+    return [slice(start, start + PIXEL_BLOCK) for start in range(0, p, PIXEL_BLOCK)]
+
+
 def _check_conv_input(x, weight, stride: int, padding: int):
     if x.ndim != 4:
         raise ValueError(f"Conv2d expects input of shape (batch, channels, height, width); got shape "
@@ -152,7 +176,9 @@ class Conv2dFn(Function):
         cols = WORKSPACE.take(x, (c * kh * kw, oh * ow * n), x.dtype)
         self.cols, _ = im2col(padded, kh, kw, stride, out=cols)
         self.weight, self.out_hw = weight, (oh, ow)
-        out = weight.reshape(f, -1) @ self.cols  # (F, OH*OW*N): one matrix product
+        out = self.xp.empty((f, self.cols.shape[1]), dtype=x.dtype)  # (F, OH*OW*N)
+        for cols in pixel_blocks(self.cols, f):  # one matrix product, or a few for thin filter banks
+            self.xp.matmul(weight.reshape(f, -1), self.cols[:, cols], out=out[:, cols])
         if bias is not None:
             out += bias.reshape(f, 1)  # in place: out is a fresh array
         return out.reshape(f, oh, ow, n).transpose(3, 0, 1, 2)  # (N, F, OH, OW), a view
@@ -160,19 +186,28 @@ class Conv2dFn(Function):
     def backward(self, g):
         f = self.weight.shape[0]
         g2 = g.transpose(1, 2, 3, 0).reshape(f, -1)  # (F, OH*OW*N): no copy if g is batch last
-        # (cols @ g2.T).T is g2 @ cols.T; BLAS runs it about twice as fast for few filters
-        gw = (self.cols @ g2.T).T.reshape(self.weight.shape) if self.needs_grad[1] else None
+        gw = self._weight_grad(g2) if self.needs_grad[1] else None
         gb = g2.sum(axis=1) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
         gx = None
         if self.needs_grad[0]:
-            dcols = WORKSPACE.take(g, self.cols.shape, self.cols.dtype)
-            self.xp.matmul(self.weight.reshape(f, -1).T, g2, out=dcols)  # (C*kh*kw, OH*OW*N)
+            dcols = WORKSPACE.take(g, self.cols.shape, self.cols.dtype)  # (C*kh*kw, OH*OW*N)
+            for cols in pixel_blocks(dcols, f):
+                self.xp.matmul(self.weight.reshape(f, -1).T, g2[:, cols], out=dcols[:, cols])
             padded = col2im(dcols, self.padded_shape, *self.kernel, self.stride, *self.out_hw)
             WORKSPACE.give(dcols)
             p = self.padding
             grad = padded[:, p:padded.shape[1] - p, p:padded.shape[2] - p] if p else padded
             gx = grad.transpose(3, 0, 1, 2)  # (N, C, H, W), batch last like the forward pass
         return gx, gw, gb
+
+    def _weight_grad(self, g2):
+        """sum over pixels of g2 (F, P) times the columns (K, P), shaped like the weight."""
+        blocks = pixel_blocks(self.cols, g2.shape[0])
+        # (cols @ g2.T).T is g2 @ cols.T; BLAS runs it about twice as fast for few filters
+        gw = self.cols[:, blocks[0]] @ g2[:, blocks[0]].T
+        for cols in blocks[1:]:
+            gw += self.cols[:, cols] @ g2[:, cols].T
+        return gw.T.reshape(self.weight.shape)
 
     def __del__(self):
         # The graph has let go of this op (after backward, or at once under no_grad): nobody
@@ -189,6 +224,21 @@ def _check_pool_input(x, kernel: int, stride: int, name: str):
     if output_size(x.shape[2], kernel, stride, 0) < 1 or output_size(x.shape[3], kernel, stride, 0) < 1:
         raise ValueError(f"{name}: a {kernel}x{kernel} window does not fit an input of "
                          f"{x.shape[2]}x{x.shape[3]}.")
+
+
+def _like(g, pooled):
+    """``g`` stored in the memory order of ``pooled`` (one copy, only when they differ).
+
+    The k*k passes of a pooling's backward pair each window offset of the input with the
+    upstream gradient; when that gradient arrives batch first (e.g. from a Flatten) and the
+    input is batch last, every pass would pair mismatched strides.  Copying ``g`` once into
+    the pooled output's order makes all of them read and write matching runs.
+    """
+    if g.strides == pooled.strides:
+        return g
+    aligned = backend.array_module(g).empty_like(pooled)  # same shape, pooled's memory order
+    aligned[...] = g
+    return aligned
 
 
 def _offsets(x, kernel: int, stride: int):
@@ -241,6 +291,7 @@ class MaxPool2dFn(_Pool2dFn):
 
     def backward(self, g):
         xp = backend.array_module(g)
+        g = _like(g, self.best)
         x, kernel, stride = self.x, self.kernel, self.stride
         # Windows that tile the input exactly cover each pixel once, and the loop below writes
         # every one of them: no zeroing first.  (The same memory layout as the input.)
@@ -276,11 +327,12 @@ class AvgPool2dFn(_Pool2dFn):
         for where in offsets[2:]:
             total += x[where]
         total /= kernel * kernel
+        self.total = total  # backward reads only its memory order
         return total
 
     def backward(self, g):
         grad = backend.array_module(g).zeros_like(self.x)
-        share = g / (self.kernel * self.kernel)
+        share = _like(g, self.total) / (self.kernel * self.kernel)
         overlapping = self.stride < self.kernel
         for where in self.offsets:
             if overlapping:

@@ -130,3 +130,27 @@ def test_a_retained_graph_and_two_forward_passes_keep_their_own_columns():
     tw = torch.tensor(layer.weight.numpy(), requires_grad=True)
     (F.conv2d(torch.tensor(xa.numpy()), tw, torch.tensor(layer.bias.numpy())) ** 2).sum().backward()
     np.testing.assert_allclose(first, tw.grad.numpy(), rtol=1e-10)
+
+
+def test_a_thin_filter_bank_multiplied_in_pixel_blocks_matches_torch():
+    """Few filters and many pixels: the products go in blocks (the last one partial)."""
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal((5, 1, 40, 41)), rng.standard_normal((3, 1, 3, 3)), rng.standard_normal(3)
+    columns = np.empty((1 * 3 * 3, 5 * 40 * 41))
+    blocks = conv.pixel_blocks(columns, filters=3)
+    assert len(blocks) == 3 and blocks[-1].stop > columns.shape[1]  # 8200 pixels: 4096 + 4096 + 8
+    conv_against_torch(x, w, b, stride=1, padding=1)
+    assert conv.pixel_blocks(np.empty((64 * 9, 9000)), filters=64) == [slice(None)]  # a wide bank
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_pooling_a_batch_last_input_with_a_batch_first_gradient_matches_torch(pool):
+    """A Flatten after the pooling hands back its gradient batch first; the input is batch last."""
+    rng = np.random.default_rng(7)
+    x = batch_last_copy(rng.standard_normal((6, 3, 8, 10)))
+    weights = rng.standard_normal((6, 3 * 4 * 5))
+    ours, theirs = conv.MaxPool2dFn if pool == "max" else conv.AvgPool2dFn, getattr(F, f"{pool}_pool2d")
+    X, tx = t64(x), torch.tensor(np.array(x), requires_grad=True)
+    (ours.apply(X, kernel=2).reshape(6, -1) * bp.Tensor(weights, dtype="float64")).sum().backward()
+    (theirs(tx, 2).reshape(6, -1) * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(X.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -1,0 +1,132 @@
+"""The NumPy paths the convolution and pooling layers choose between, timed in one process.
+
+* a thin filter bank's products, (F, K) x (K, P), as one product and in blocks of
+  ``conv.PIXEL_BLOCK`` pixels (forward, and the weight gradient's (K, P) x (P, F));
+* max-pooling's backward with the upstream gradient batch first (what a Flatten hands back)
+  and in the pooled output's own batch-last order (what ``MaxPool2dFn`` now copies it to);
+* the layout not taken: the three products of a convolution with the columns stored (K, P)
+  (batch last, what ``conv.py`` does) and (P, K) (channels last), and what channels last
+  would cost in ``im2col`` and ``col2im`` for the wide CNN's layers.
+
+Run:  python benchmarks/conv_paths.py [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import describe  # noqa: E402
+
+
+def best_ms(job, repeats: int = 7) -> float:
+    """Milliseconds: the fastest of ``repeats`` calls after one warm-up call."""
+    job()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        job()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
+def thin_filter_banks(rng, conv):
+    print(f"\nThin filter banks: one product against blocks of {conv.PIXEL_BLOCK} pixels (ms)")
+    print("| F | K | P | forward, one | forward, blocks | weight grad, one | weight grad, blocks |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    shapes = ((6, 25, 36864), (8, 25, 36864), (16, 9, 100352), (10, 25, 36864), (16, 27, 65536),
+              (32, 27, 131072))
+    block = conv.PIXEL_BLOCK
+    for f, k, p in shapes:
+        w, cols = rng.standard_normal((f, k), dtype=np.float32), rng.standard_normal((k, p), dtype=np.float32)
+        g, out = rng.standard_normal((f, p), dtype=np.float32), np.empty((f, p), np.float32)
+
+        def forward_blocks():
+            for s in range(0, p, block):
+                np.matmul(w, cols[:, s:s + block], out=out[:, s:s + block])
+
+        def weight_grad_blocks():
+            total = cols[:, :block] @ g[:, :block].T
+            for s in range(block, p, block):
+                total += cols[:, s:s + block] @ g[:, s:s + block].T
+
+        times = (best_ms(lambda: np.matmul(w, cols, out=out)), best_ms(forward_blocks),
+                 best_ms(lambda: cols @ g.T), best_ms(weight_grad_blocks))
+        print(f"| {f} | {k} | {p} | " + " | ".join(f"{t:.3f}" for t in times) + " |")
+
+
+def pooling_gradient_order(rng, conv):
+    print("\nMax-pooling backward (2x2) of a batch-last input, given a batch-first gradient (ms):")
+    print("its k*k passes on the gradient as given (the code before), and after one copy into the")
+    print("pooled output's order (the code now)")
+    as_given = lambda g, pooled: g  # noqa: E731 - skips the alignment, as before
+    for c, h, n in ((6, 24, 64), (16, 8, 64), (64, 16, 128), (64, 8, 128)):
+        stored = np.maximum(rng.standard_normal((c, h, h, n), dtype=np.float32), 0)  # after a ReLU
+        pool = conv.MaxPool2dFn()
+        best = pool.forward(stored.transpose(3, 0, 1, 2), kernel=2)
+        first = rng.standard_normal(best.shape, dtype=np.float32)  # batch first, C-contiguous
+        aligned = best_ms(lambda: pool.backward(first))
+        conv._like, align = as_given, conv._like
+        try:
+            before = best_ms(lambda: pool.backward(first))
+        finally:
+            conv._like = align
+        print(f"input ({n}, {c}, {h}, {h}): as given {before:.3f}, aligned first {aligned:.3f}")
+
+
+def channels_last(rng):
+    print("\nThe layout not taken, on the wide CNN's layers (ms): the three products with columns")
+    print("(K, P) as stored now and (P, K) as channels last would store them; im2col and col2im")
+    print("of channels last (runs of C values) against batch last (runs of N or OW*N values)")
+    from numpy.lib.stride_tricks import as_strided
+
+    from backproplab.conv import col2im, im2col
+
+    for n, c, h, f in ((128, 3, 32, 32), (128, 32, 16, 64), (128, 64, 8, 64)):
+        k, p = 9 * c, h * h * n
+        w, cols, g = (rng.standard_normal(s, dtype=np.float32) for s in ((f, k), (k, p), (f, p)))
+        cols_pk, g_pf = np.ascontiguousarray(cols.T), np.ascontiguousarray(g.T)
+        now = best_ms(lambda: w @ cols) + best_ms(lambda: cols @ g.T) + best_ms(lambda: w.T @ g)
+        other = best_ms(lambda: cols_pk @ w.T) + best_ms(lambda: g_pf.T @ cols_pk) + best_ms(lambda: g_pf @ w)
+        batch_last = rng.standard_normal((c, h + 2, h + 2, n), dtype=np.float32)
+        hwnc = np.ascontiguousarray(batch_last.transpose(1, 2, 3, 0))
+        s_h, s_w, s_n, s_c = hwnc.strides
+        windows = as_strided(hwnc, (h, h, n, 3, 3, c), (s_h, s_w, s_n, s_h, s_w, s_c))
+        im2col_now = best_ms(lambda: im2col(batch_last, 3, 3, 1, out=cols))
+        im2col_hwnc = best_ms(lambda: np.copyto(cols_pk.reshape(windows.shape), windows))
+
+        def col2im_hwnc():
+            grad, blocks = np.zeros(hwnc.shape, np.float32), cols_pk.reshape(h, h, n, 3, 3, c)
+            for i in range(3):
+                for j in range(3):
+                    grad[i:i + h, j:j + h] += blocks[:, :, :, i, j]
+
+        col2im_now = best_ms(lambda: col2im(cols, batch_last.shape, 3, 3, 1, h, h))
+        print(f"({n}, {c}, {h}, {h}) -> {f}: products (K, P) {now:.2f}, (P, K) {other:.2f}; "
+              f"im2col {im2col_now:.2f} against {im2col_hwnc:.2f}; col2im {col2im_now:.2f} against "
+              f"{best_ms(col2im_hwnc):.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(args.threads)
+    from backproplab import conv
+
+    print(describe(args.threads))
+    rng = np.random.default_rng(0)
+    thin_filter_banks(rng, conv)
+    pooling_gradient_order(rng, conv)
+    channels_last(rng)
+
+
+if __name__ == "__main__":
+    main()

@@ -118,24 +118,40 @@ def col2im(cols, shape, kh: int, kw: int, stride: int, oh: int, ow: int):
 
 # A convolution's products are long and thin: (F, K) weights times (K, P) columns, P the
 # pixels of the whole batch.  With a small filter bank (F*K of a few hundred, e.g. 6 filters
-# of 5x5) each column is used only F times, and a single wide product spends most of its time
-# packing the columns for the BLAS kernel.  OpenBLAS (NumPy's BLAS on Linux and Windows)
-# multiplies products of at most about a million multiply-adds straight from memory, without
-# packing; cut into blocks of PIXEL_BLOCK pixels that fit under that size, such a product ran
-# 2-3.5x faster (LeNet's first layer: 6 filters, K=25).  From F*K of about 250 on, one product
-# is as fast or faster, so larger filter banks keep it.
+# of 5x5) each column is used only F times.  On a CPU with AVX-512, OpenBLAS (NumPy's BLAS on
+# Linux and Windows) multiplies products of at most a million multiply-adds with kernels that
+# read the operands straight from memory, and packs larger ones first; cut into blocks of
+# PIXEL_BLOCK pixels that stay under that size, such a product ran 2-3.5x faster (LeNet's first
+# layer: 6 filters, K=25).  From F*K of about 250 on one product is as fast, and on CPUs
+# without AVX-512 one product was 10-30% faster even for the thinnest banks, so only there and
+# only then are the pixels cut into blocks (benchmarks/conv_paths.py times both).
 PIXEL_BLOCK = 4096
 SMALL_PRODUCT = 1_000_000  # multiply-adds
+
+
+def _cpu_has_avx512() -> bool:
+    """Whether NumPy found AVX-512 on this CPU (its table of the CPU's features)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # NumPy 1.x
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__
+        except ImportError:
+            return False
+    return bool(__cpu_features__.get("AVX512F"))
+
+
+BLOCK_THIN_PRODUCTS = _cpu_has_avx512()
 
 
 def pixel_blocks(cols, filters: int) -> list:
     """The column slices of ``cols`` (K, P) to multiply one at a time by ``filters`` filters.
 
-    One slice covering all P pixels, except for a thin filter bank on the CPU (see above).
+    One slice covering all P pixels, except for a thin filter bank on an AVX-512 CPU (above).
     """
     k, p = cols.shape
-    thin = filters * k * PIXEL_BLOCK <= SMALL_PRODUCT and backend.device_of(cols) == "cpu"
-    if not thin or p <= PIXEL_BLOCK:
+    thin = filters * k * PIXEL_BLOCK <= SMALL_PRODUCT
+    if not (thin and BLOCK_THIN_PRODUCTS and backend.device_of(cols) == "cpu") or p <= PIXEL_BLOCK:
         return [slice(None)]
     return [slice(start, start + PIXEL_BLOCK) for start in range(0, p, PIXEL_BLOCK)]
 

@@ -132,13 +132,18 @@ def test_a_retained_graph_and_two_forward_passes_keep_their_own_columns():
     np.testing.assert_allclose(first, tw.grad.numpy(), rtol=1e-10)
 
 
-def test_a_thin_filter_bank_multiplied_in_pixel_blocks_matches_torch():
-    """Few filters and many pixels: the products go in blocks (the last one partial)."""
+@pytest.mark.parametrize("blocks_on_this_cpu", [True, False])
+def test_a_thin_filter_bank_multiplied_in_pixel_blocks_matches_torch(monkeypatch, blocks_on_this_cpu):
+    """Few filters and many pixels: on an AVX-512 CPU the products go in blocks (the last partial)."""
+    monkeypatch.setattr(conv, "BLOCK_THIN_PRODUCTS", blocks_on_this_cpu)
     rng = np.random.default_rng(6)
     x, w, b = rng.standard_normal((5, 1, 40, 41)), rng.standard_normal((3, 1, 3, 3)), rng.standard_normal(3)
     columns = np.empty((1 * 3 * 3, 5 * 40 * 41))
     blocks = conv.pixel_blocks(columns, filters=3)
-    assert len(blocks) == 3 and blocks[-1].stop > columns.shape[1]  # 8200 pixels: 4096 + 4096 + 8
+    if blocks_on_this_cpu:
+        assert len(blocks) == 3 and blocks[-1].stop > columns.shape[1]  # 8200 pixels: 4096 + 4096 + 8
+    else:
+        assert blocks == [slice(None)]
     conv_against_torch(x, w, b, stride=1, padding=1)
     assert conv.pixel_blocks(np.empty((64 * 9, 9000)), filters=64) == [slice(None)]  # a wide bank
 

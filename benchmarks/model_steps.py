@@ -16,13 +16,23 @@ some machines (see README.md), so every measurement runs in a fresh process with
 number of threads for NumPy's BLAS and PyTorch; the parent alternates the two libraries for
 several rounds and keeps each one's fastest.
 
-Run:  python benchmarks/model_steps.py [--threads 2] [--rounds 5] [--models lenet,widecnn]
+``--baseline DIR`` also times backproplab from another checkout (a git worktree of an earlier
+commit, say), in the same alternation, so that a change is measured against the code before
+it in the same minutes of a shared machine.
+
+``--as-avx2`` runs both libraries as they would run on a CPU without AVX-512 (OpenBLAS's
+Haswell kernels, PyTorch's AVX2 kernels with oneDNN capped at AVX2, and backproplab's
+choices for such a CPU): the CPU itself stays what it is.
+
+Run:  python benchmarks/model_steps.py [--threads 2] [--rounds 5] [--models lenet,widecnn] [--as-avx2]
+      [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +43,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 from machine import describe, fastest_block  # noqa: E402
 
+AS_AVX2 = {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 GOALS = {"lenet": 1.2, "widecnn": 1.3, "transformer": 1.5, "rnn": 1.5, "lstm": 1.5}
 
 
@@ -183,6 +194,10 @@ def worker(lib: str, name: str, threads: int, seconds: float, blocks: int = 7) -
         torch.set_num_threads(threads)
         step = pytorch_step(name, model, x, y)
     else:
+        if os.environ.get("OPENBLAS_CORETYPE") == AS_AVX2["OPENBLAS_CORETYPE"]:
+            from backproplab import conv
+
+            conv.BLOCK_THIN_PRODUCTS = False  # what backproplab chooses on a CPU without AVX-512
         step = backproplab_step(name, model, x, y)
     first = step()
     for _ in range(2):
@@ -210,9 +225,20 @@ def memory_check(name: str = "lenet", steps: int = 1000) -> str:
     return f"{name} memory: " + "; ".join(marks)
 
 
-def run_worker(lib, name, threads, seconds):
+def use_checkout(directory: str) -> None:
+    """Import backproplab from ``directory`` in this process, not from the installed copy."""
+    # an editable install answers imports before sys.path is searched: set it aside
+    sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable__")]
+    sys.path.insert(0, str(Path(directory).resolve()))
+    import backproplab
+
+    if not Path(backproplab.__file__).resolve().is_relative_to(Path(directory).resolve()):
+        raise SystemExit(f"--baseline: backproplab still comes from {backproplab.__file__}")
+
+
+def run_worker(lib, name, threads, seconds, baseline=None):
     cmd = [sys.executable, __file__, "--worker", lib, "--models", name, "--threads", str(threads),
-           "--seconds", str(seconds)]
+           "--seconds", str(seconds)] + (["--baseline", baseline] if baseline else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -225,31 +251,43 @@ def main():
     parser.add_argument("--seconds", type=float, default=1.5, help="timed seconds per process")
     parser.add_argument("--models", default=",".join(PROBLEMS))
     parser.add_argument("--memory", action="store_true", help="only the memory check (1,000 LeNet steps)")
+    parser.add_argument("--as-avx2", action="store_true", help="both libraries as on a CPU without AVX-512")
+    parser.add_argument("--baseline", metavar="DIR", help="a checkout of backproplab to time beside this one")
     parser.add_argument("--worker", choices=("bp", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.as_avx2 and any(os.environ.get(key) != value for key, value in AS_AVX2.items()):
+        # the kernels are chosen when the libraries load: start again with the settings in place
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **AS_AVX2})
     if args.memory:
         print(memory_check())
         return
     if args.worker:
+        if args.baseline:
+            use_checkout(args.baseline)
         print(json.dumps(worker(args.worker, args.models, args.threads, args.seconds)))
         return
     print(describe(args.threads))
     print(f"fastest of {args.rounds} alternating rounds, each library in a fresh process\n")
-    print("| model | PyTorch ms | backproplab ms | ratio | goal |\n| --- | ---: | ---: | ---: | ---: |")
+    before = " baseline ms | baseline ratio |" if args.baseline else ""
+    print(f"| model | PyTorch ms | backproplab ms | ratio |{before} goal |\n"
+          f"| --- | ---: | ---: | ---: |{' ---: | ---: |' if args.baseline else ''} ---: |")
+    runs = {"bp": None, "torch": None} | ({"baseline": args.baseline} if args.baseline else {})
     for name in args.models.split(","):
-        best = {"bp": float("inf"), "torch": float("inf")}
+        best = dict.fromkeys(runs, float("inf"))
         losses = {}
         for _ in range(args.rounds):
-            for lib in ("bp", "torch"):
-                result = run_worker(lib, name, args.threads, args.seconds)
-                best[lib] = min(best[lib], result["ms"])
-                losses[lib] = result["first_loss"]
+            for label, checkout in runs.items():
+                lib = "torch" if label == "torch" else "bp"
+                result = run_worker(lib, name, args.threads, args.seconds, checkout)
+                best[label] = min(best[label], result["ms"])
+                losses[label] = result["first_loss"]
         if abs(losses["bp"] - losses["torch"]) > 1e-3 * max(1.0, abs(losses["torch"])):
             raise SystemExit(f"{name}: the first losses differ: {losses}")
         ratio = best["bp"] / best["torch"]
         mark = "met" if ratio <= GOALS[name] else "not met"
-        print(f"| {name} | {best['torch']:.2f} | {best['bp']:.2f} | {ratio:.2f}x "
-              f"| <= {GOALS[name]}x, {mark} |", flush=True)
+        then = f" {best['baseline']:.2f} | {best['baseline'] / best['torch']:.2f}x |" if args.baseline else ""
+        print(f"| {name} | {best['torch']:.2f} | {best['bp']:.2f} | {ratio:.2f}x |{then} "
+              f"<= {GOALS[name]}x, {mark} |", flush=True)
 
 
 if __name__ == "__main__":

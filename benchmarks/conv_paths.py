@@ -13,7 +13,6 @@ Run:  python benchmarks/conv_paths.py [--threads 2]
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import describe  # noqa: E402
+from machine import threads_from_command_line  # noqa: E402
 
 
 def best_ms(job, repeats: int = 7) -> float:
@@ -113,15 +112,9 @@ def channels_last(rng):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(args.threads)
+    threads_from_command_line(__doc__)
     from backproplab import conv
 
-    print(describe(args.threads))
     rng = np.random.default_rng(0)
     thin_filter_banks(rng, conv)
     pooling_gradient_order(rng, conv)

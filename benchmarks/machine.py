@@ -49,6 +49,20 @@ def torch_description() -> str:
             f"oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}")
 
 
+def threads_from_command_line(description: str) -> int:
+    """Read ``--threads`` (default 2), limit NumPy's BLAS to it, print the machine, return it."""
+    import argparse
+
+    from threadpoolctl import threadpool_limits
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--threads", type=int, default=2)
+    threads = parser.parse_args().threads
+    threadpool_limits(threads)
+    print(describe(threads))
+    return threads
+
+
 def describe(threads: int) -> str:
     """All of the above in a few lines, for the top of a benchmark's output."""
     return "\n".join([f"CPU: {cpu_description()}", blas_description(), torch_description(),

@@ -12,7 +12,6 @@ Run:  python benchmarks/numpy_paths.py [--threads 2]
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import describe  # noqa: E402
+from machine import threads_from_command_line  # noqa: E402
 
 
 def best_of(job, repeats: int = 7, calls: int = 20) -> float:
@@ -36,16 +35,10 @@ def best_of(job, repeats: int = 7, calls: int = 20) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(args.threads)
+    threads_from_command_line(__doc__)
     import backproplab as bp
     from backproplab.recurrent import LSTMFn
 
-    print(describe(args.threads))
     rng = np.random.default_rng(0)
     f32 = np.float32
     for n, t, d_in, d_out in ((32, 48, 128, 65), (32, 48, 32, 512), (64, 8, 32, 128)):

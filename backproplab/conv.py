@@ -117,20 +117,17 @@ def col2im(cols, shape, kh: int, kw: int, stride: int, oh: int, ow: int):
 
 
 # A convolution's products are long and thin: (F, K) weights times (K, P) columns, P the
-# pixels of the whole batch.  With a small filter bank (F*K of a few hundred, e.g. 6 filters
-# of 5x5) each column is used only F times.  On a CPU with AVX-512, OpenBLAS (NumPy's BLAS on
-# Linux and Windows) multiplies products of at most a million multiply-adds with kernels that
-# read the operands straight from memory, and packs larger ones first; cut into blocks of
-# PIXEL_BLOCK pixels that stay under that size, such a product ran 2-3.5x faster (LeNet's first
-# layer: 6 filters, K=25).  From F*K of about 250 on one product is as fast, and on CPUs
-# without AVX-512 one product was 10-30% faster even for the thinnest banks, so only there and
-# only then are the pixels cut into blocks (benchmarks/conv_paths.py times both).
+# pixels of the whole batch.  OpenBLAS's AVX-512 kernels multiply a product of at most a
+# million multiply-adds straight from memory and pack larger ones first; for a thin filter
+# bank (LeNet's first layer: 6 filters, K=25) the packing is most of the work, and blocks of
+# PIXEL_BLOCK pixels that stay under the million ran 2-3.5x faster.  Wider banks, and OpenBLAS's
+# AVX2 kernels, were slower in blocks (benchmarks/conv_paths.py times both).
 PIXEL_BLOCK = 4096
 SMALL_PRODUCT = 1_000_000  # multiply-adds
 
 
 def _cpu_has_avx512() -> bool:
-    """Whether NumPy found AVX-512 on this CPU (its table of the CPU's features)."""
+    """Whether NumPy found AVX-512 on this CPU (its table of the CPU's features); False if unsure."""
     try:
         from numpy._core._multiarray_umath import __cpu_features__
     except ImportError:  # NumPy 1.x
@@ -138,7 +135,10 @@ def _cpu_has_avx512() -> bool:
             from numpy.core._multiarray_umath import __cpu_features__
         except ImportError:
             return False
-    return bool(__cpu_features__.get("AVX512F"))
+    try:
+        return bool(__cpu_features__.get("AVX512F"))
+    except Exception:  # noqa: BLE001 - a private table: if its form changes, only speed is at stake
+        return False
 
 
 BLOCK_THIN_PRODUCTS = _cpu_has_avx512()
@@ -192,9 +192,10 @@ class Conv2dFn(Function):
         cols = WORKSPACE.take(x, (c * kh * kw, oh * ow * n), x.dtype)
         self.cols, _ = im2col(padded, kh, kw, stride, out=cols)
         self.weight, self.out_hw = weight, (oh, ow)
-        out = self.xp.empty((f, self.cols.shape[1]), dtype=x.dtype)  # (F, OH*OW*N)
-        for cols in pixel_blocks(self.cols, f):  # one matrix product, or a few for thin filter banks
-            self.xp.matmul(weight.reshape(f, -1), self.cols[:, cols], out=out[:, cols])
+        # (F, OH*OW*N), of the type weight @ cols would have (uint8 images give floats)
+        out = self.xp.empty((f, self.cols.shape[1]), dtype=self.xp.result_type(x.dtype, weight.dtype))
+        for block in pixel_blocks(self.cols, f):  # one matrix product, or a few for thin filter banks
+            self.xp.matmul(weight.reshape(f, -1), self.cols[:, block], out=out[:, block])
         if bias is not None:
             out += bias.reshape(f, 1)  # in place: out is a fresh array
         return out.reshape(f, oh, ow, n).transpose(3, 0, 1, 2)  # (N, F, OH, OW), a view
@@ -207,8 +208,8 @@ class Conv2dFn(Function):
         gx = None
         if self.needs_grad[0]:
             dcols = WORKSPACE.take(g, self.cols.shape, self.cols.dtype)  # (C*kh*kw, OH*OW*N)
-            for cols in pixel_blocks(dcols, f):
-                self.xp.matmul(self.weight.reshape(f, -1).T, g2[:, cols], out=dcols[:, cols])
+            for block in pixel_blocks(dcols, f):
+                self.xp.matmul(self.weight.reshape(f, -1).T, g2[:, block], out=dcols[:, block])
             padded = col2im(dcols, self.padded_shape, *self.kernel, self.stride, *self.out_hw)
             WORKSPACE.give(dcols)
             p = self.padding
@@ -221,8 +222,8 @@ class Conv2dFn(Function):
         blocks = pixel_blocks(self.cols, g2.shape[0])
         # (cols @ g2.T).T is g2 @ cols.T; BLAS runs it about twice as fast for few filters
         gw = self.cols[:, blocks[0]] @ g2[:, blocks[0]].T
-        for cols in blocks[1:]:
-            gw += self.cols[:, cols] @ g2[:, cols].T
+        for block in blocks[1:]:
+            gw += self.cols[:, block] @ g2[:, block].T
         return gw.T.reshape(self.weight.shape)
 
     def __del__(self):
@@ -242,7 +243,7 @@ def _check_pool_input(x, kernel: int, stride: int, name: str):
                          f"{x.shape[2]}x{x.shape[3]}.")
 
 
-def _like(g, pooled):
+def _in_memory_order_of(g, pooled):
     """``g`` stored in the memory order of ``pooled`` (one copy, only when they differ).
 
     The k*k passes of a pooling's backward pair each window offset of the input with the
@@ -252,7 +253,7 @@ def _like(g, pooled):
     """
     if g.strides == pooled.strides:
         return g
-    aligned = backend.array_module(g).empty_like(pooled)  # same shape, pooled's memory order
+    aligned = backend.array_module(g).empty_like(pooled, dtype=g.dtype)  # pooled's memory order
     aligned[...] = g
     return aligned
 
@@ -307,7 +308,7 @@ class MaxPool2dFn(_Pool2dFn):
 
     def backward(self, g):
         xp = backend.array_module(g)
-        g = _like(g, self.best)
+        g = _in_memory_order_of(g, self.best)
         x, kernel, stride = self.x, self.kernel, self.stride
         # Windows that tile the input exactly cover each pixel once, and the loop below writes
         # every one of them: no zeroing first.  (The same memory layout as the input.)
@@ -343,12 +344,15 @@ class AvgPool2dFn(_Pool2dFn):
         for where in offsets[2:]:
             total += x[where]
         total /= kernel * kernel
-        self.total = total  # backward reads only its memory order
         return total
 
     def backward(self, g):
-        grad = backend.array_module(g).zeros_like(self.x)
-        share = _like(g, self.total) / (self.kernel * self.kernel)
+        xp = backend.array_module(g)
+        grad = xp.zeros_like(self.x)
+        # each window's share, stored in the memory order of the input's window views (as the
+        # output was): the passes below then pair matching runs, whatever order g came in
+        share = xp.empty_like(self.x[self.offsets[0]], dtype=g.dtype)
+        xp.divide(g, self.kernel * self.kernel, out=share)
         overlapping = self.stride < self.kernel
         for where in self.offsets:
             if overlapping:

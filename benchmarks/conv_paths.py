@@ -70,11 +70,11 @@ def pooling_gradient_order(rng, conv):
         best = pool.forward(stored.transpose(3, 0, 1, 2), kernel=2)
         first = rng.standard_normal(best.shape, dtype=np.float32)  # batch first, C-contiguous
         aligned = best_ms(lambda: pool.backward(first))
-        conv._like, align = as_given, conv._like
+        conv._in_memory_order_of, align = as_given, conv._in_memory_order_of
         try:
             before = best_ms(lambda: pool.backward(first))
         finally:
-            conv._like = align
+            conv._in_memory_order_of = align
         print(f"input ({n}, {c}, {h}, {h}): as given {before:.3f}, aligned first {aligned:.3f}")
 
 

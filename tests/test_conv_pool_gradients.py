@@ -145,7 +145,36 @@ def test_a_thin_filter_bank_multiplied_in_pixel_blocks_matches_torch(monkeypatch
     else:
         assert blocks == [slice(None)]
     conv_against_torch(x, w, b, stride=1, padding=1)
+    conv_against_torch(rng.standard_normal((5, 1, 80, 81)), w, b, stride=2, padding=1)  # 40 x 41 out
     assert conv.pixel_blocks(np.empty((64 * 9, 9000)), filters=64) == [slice(None)]  # a wide bank
+
+
+def test_a_thin_filter_bank_on_the_guard_device_is_one_product(monkeypatch):
+    """The blocks are for OpenBLAS; a GPU array is multiplied whole, and the layer still learns."""
+    monkeypatch.setattr(conv, "BLOCK_THIN_PRODUCTS", True)
+    x = np.random.default_rng(8).standard_normal((5, 1, 40, 41))
+    layer = bp.nn.Conv2d(1, 3, 3, padding=1, seed=0, dtype="float64")
+    expected = layer(t64(x)).numpy()
+    with bp.backend.simulate_gpu():
+        layer.to("gpu")
+        out = layer(bp.Tensor(x, dtype="float64").to("gpu"))
+        assert conv.pixel_blocks(out._data[:1, :1].reshape(1, -1), filters=3) == [slice(None)]
+        (out * out).sum().backward()
+        assert layer.weight.grad is not None and layer.weight.device == "gpu"
+        np.testing.assert_allclose(out.to("cpu").numpy(), expected, rtol=1e-12)
+
+
+def test_the_output_type_is_that_of_the_product():
+    """uint8 images with float32 filters give float32 maps; float64 filters give float64."""
+    rng = np.random.default_rng(9)
+    pixels = rng.integers(0, 256, (2, 1, 30, 30)).astype(np.uint8)
+    for dtype in ("float32", "float64"):
+        layer = bp.nn.Conv2d(1, 3, 3, seed=0, dtype=dtype)
+        out = layer(bp.Tensor(pixels, dtype="uint8"))
+        assert out.dtype == np.dtype(dtype)
+        w, b = (torch.tensor(p.numpy(), dtype=torch.float64) for p in (layer.weight, layer.bias))
+        expected = F.conv2d(torch.tensor(pixels.astype(np.float64)), w, b).numpy()
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-3)  # values up to ~300
 
 
 @pytest.mark.parametrize("pool", ["max", "avg"])

@@ -14,24 +14,18 @@ Run:  python benchmarks/conv_paths.py [--threads 2]
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import threads_from_command_line  # noqa: E402
+from machine import fastest_run, threads_from_command_line  # noqa: E402
 
 
 def best_ms(job, repeats: int = 7) -> float:
     """Milliseconds: the fastest of ``repeats`` calls after one warm-up call."""
     job()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        job()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3
+    return fastest_run(job, repeats, calls=1) * 1e3
 
 
 def thin_filter_banks(rng, conv):

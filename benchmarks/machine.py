@@ -69,8 +69,15 @@ def describe(threads: int) -> str:
                       f"Python {platform.python_version()}, NumPy {np.__version__}, {threads} threads"])
 
 
-if __name__ == "__main__":
-    print(describe(2))
+def fastest_run(fn, runs: int, calls: int) -> float:
+    """Seconds per call of ``fn``: the fastest of ``runs`` runs of ``calls`` consecutive calls."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
 
 
 def fastest_block(fn, seconds: float, blocks: int, calibrate: float) -> float:
@@ -84,11 +91,8 @@ def fastest_block(fn, seconds: float, blocks: int, calibrate: float) -> float:
     while time.perf_counter() - start < calibrate:
         fn()
         calls += 1
-    per_block = max(1, int(calls * seconds / blocks / calibrate))
-    best = float("inf")
-    for _ in range(blocks):
-        start = time.perf_counter()
-        for _ in range(per_block):
-            fn()
-        best = min(best, (time.perf_counter() - start) / per_block)
-    return best
+    return fastest_run(fn, blocks, max(1, int(calls * seconds / blocks / calibrate)))
+
+
+if __name__ == "__main__":
+    print(describe(2))

@@ -13,25 +13,18 @@ Run:  python benchmarks/numpy_paths.py [--threads 2]
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import threads_from_command_line  # noqa: E402
+from machine import fastest_run, threads_from_command_line  # noqa: E402
 
 
 def best_of(job, repeats: int = 7, calls: int = 20) -> float:
     """Microseconds per call: the fastest of ``repeats`` runs of ``calls`` calls."""
     job()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            job()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best * 1e6
+    return fastest_run(job, repeats, calls) * 1e6
 
 
 def main():

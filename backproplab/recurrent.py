@@ -8,14 +8,15 @@ the opposite order (backpropagation through time, written out): one node for the
 sequence.  The input projection of every time step is one matrix product, and so are the
 weight gradients.  Gate order and equations are ``torch.nn.LSTM``'s:
 
-    z = x_t W_ih^T + b_ih + h_(t-1) W_hh^T + b_hh,   i, f, o = sigmoid(z_i, z_f, z_o),  g = tanh(z_g)
+    z = W_ih x_t + b_ih + W_hh h_(t-1) + b_hh,   i, f, o = sigmoid(z_i, z_f, z_o),  g = tanh(z_g)
     c_t = f c_(t-1) + i g,    h_t = o tanh(c_t)
 
-Inside, arrays are time-major, (T, N, ...), so that each step reads and writes contiguous
-memory, and the gates are kept as (T, N, 4, H): gate k of step t is ``gates[t, :, k]``.
-Everything that does not depend on the incoming gradient (the derivatives of the gates'
-nonlinearities and the factors they meet) is computed for all steps at once, outside the
-loop, so that the loop itself does only what has to happen step after step.
+Inside, a step's vectors are columns, one per sequence of the batch, as in the equations:
+h_t is (H, N) and the gates of step t are ``gates[t]``, (4, H, N), so that each gate is one
+contiguous block and the step's arithmetic runs over whole blocks.  Everything that does
+not depend on the incoming gradient (the derivatives of the gates' nonlinearities and the
+factors they meet) is computed for all steps at once, outside the loop, so that the loop
+itself does only what has to happen step after step.
 """
 
 from __future__ import annotations
@@ -26,90 +27,99 @@ from .tensor import Function
 __all__ = ["LSTMFn"]
 
 INPUT, FORGET, CANDIDATE, OUTPUT = range(4)  # the gate order of torch.nn.LSTM: i, f, g, o
+# sigmoid(z) = (1 + tanh(z / 2)) / 2, so one tanh pass serves all four gates when the sigmoid
+# gates' pre-activations are halved first (exactly: halving only changes the exponent).
+PRE_SCALE = (0.5, 0.5, 1.0, 0.5)
 
 
 class LSTMFn(Function):
-    """(x (N, T, I), h0, c0 (N, H), weights) -> every step's [h_t, c_t] as one (N, T, 2H) array."""
+    """(x (N, T, I), h0, c0 (N, H), weights) -> (N, T + 1, H): h_1 ... h_T, then c_T."""
 
-    saves = (0, 3, 4)
+    saves = (3, 4)  # the weights; x is kept as a copy
 
     def forward(self, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh):
         xp = backend.array_module(x)
-        n, steps, _ = x.shape
+        n, steps, inputs = x.shape
         hidden = weight_hh.shape[1]
-        x_by_time = xp.ascontiguousarray(x.transpose(1, 0, 2))
-        # The input's share of every step at once, as one (T*N, I) x (I, 4H) product; both
-        # biases added once.
-        gates = x_by_time.reshape(steps * n, -1) @ weight_ih.T
-        gates += bias_ih + bias_hh
-        gates = gates.reshape(steps, n, 4, hidden)  # becomes i, f, g, o after the nonlinearities
-        # h and c of steps 0..T, where step 0 is the given state: h_t is hs[t + 1], h_(t-1) is hs[t].
-        hs, cs = (xp.empty((steps + 1, n, hidden), dtype=gates.dtype) for _ in range(2))
-        hs[0], cs[0] = h0, c0
-        tanh_cs = xp.empty((steps, n, hidden), dtype=gates.dtype)
-        w_hh_t = xp.ascontiguousarray(weight_hh.T)  # BLAS multiplies by it faster than by the view
-        recurrent = xp.empty((n, 4 * hidden), dtype=gates.dtype)
-        with backend.overflow_expected():  # exp(-z) may overflow to inf: sigmoid is then exactly 0
-            for t in range(steps):
-                z = gates[t]  # (N, 4, H)
-                z += xp.matmul(hs[t], w_hh_t, out=recurrent).reshape(n, 4, hidden)
-                g = xp.tanh(z[:, CANDIDATE])
-                _sigmoid_in_place(xp, z)  # all four blocks; then g's block is replaced
-                z[:, CANDIDATE] = g
-                c_t, tanh_c = cs[t + 1], tanh_cs[t]
-                xp.multiply(z[:, FORGET], cs[t], out=c_t)
-                c_t += z[:, INPUT] * g
-                xp.tanh(c_t, out=tanh_c)
-                xp.multiply(z[:, OUTPUT], tanh_c, out=hs[t + 1])
-        self.x_by_time, self.weight_ih, self.weight_hh = x_by_time, weight_ih, weight_hh
-        self.gates, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
-        out = xp.empty((n, steps, 2 * hidden), dtype=gates.dtype)  # [h_t, c_t], batch first
-        out[:, :, :hidden] = hs[1:].transpose(1, 0, 2)
-        out[:, :, hidden:] = cs[1:].transpose(1, 0, 2)
+        dtype = xp.result_type(x.dtype, weight_ih.dtype)
+        # z = [W_hh  W_ih  b] [h_(t-1); x_t; 1]: one matrix times one stacked column per sequence.
+        # stacked[t] holds step t's column; h_t is written into stacked[t + 1] as it is made.
+        stacked = xp.empty((steps + 1, hidden + inputs + 1, n), dtype=dtype)
+        stacked[0, :hidden] = h0.T
+        stacked[:steps, hidden:-1] = x.transpose(1, 2, 0)
+        stacked[steps, hidden:-1] = 0  # there is no x_(T+1); only h_T is read from the last column
+        stacked[:, -1] = 1
+        row_scale = xp.repeat(xp.asarray(PRE_SCALE, dtype=dtype), hidden)[:, None]
+        weights = xp.concatenate([weight_hh, weight_ih, (bias_ih + bias_hh)[:, None]], axis=1) * row_scale
+        hs = stacked[:, :hidden]  # h_t is hs[t + 1]; hs[0] is the given state
+        gates = xp.empty((steps, 4, hidden, n), dtype=dtype)  # i, f, g, o of every step
+        cs = xp.empty((steps + 1, hidden, n), dtype=dtype)
+        cs[0] = c0.T
+        tanh_cs = xp.empty((steps, hidden, n), dtype=dtype)
+        i_times_g = xp.empty((hidden, n), dtype=dtype)
+        for t in range(steps):
+            z = gates[t]
+            xp.matmul(weights, stacked[t], out=z.reshape(4 * hidden, n))
+            xp.tanh(z, out=z)  # g, and tanh(z/2) for the sigmoid gates
+            for sigmoid_gates in (z[INPUT:FORGET + 1], z[OUTPUT]):
+                sigmoid_gates *= 0.5
+                sigmoid_gates += 0.5
+            i, f, g, o = z
+            c_t, tanh_c = cs[t + 1], tanh_cs[t]
+            xp.multiply(f, cs[t], out=c_t)
+            c_t += xp.multiply(i, g, out=i_times_g)
+            xp.tanh(c_t, out=tanh_c)
+            xp.multiply(o, tanh_c, out=hs[t + 1])
+        self.weight_ih, self.weight_hh = weight_ih, weight_hh
+        self.stacked, self.gates, self.cs, self.tanh_cs = stacked, gates, cs, tanh_cs
+        out = xp.empty((n, steps + 1, hidden), dtype=dtype)  # batch first, as the layer returns it
+        out[:, :steps] = hs[1:].transpose(2, 0, 1)
+        out[:, steps] = cs[steps].T
         return out
 
     def backward(self, grad):
         xp = backend.array_module(grad)
-        n, steps, two_h = grad.shape
-        hidden = two_h // 2
+        n, steps, hidden = grad.shape[0], grad.shape[1] - 1, grad.shape[2]
         gates, tanh_cs = self.gates, self.tanh_cs
-        i, f, g, o = (gates[:, :, k] for k in range(4))
-        c_prev = self.cs[:-1]
+        i, f, g, o = (gates[:, k] for k in range(4))
         # Local derivatives for all steps at once.  d z_k = (what reaches gate k) x slope:
         # i, f and g are reached through dc, o through dh.
-        slopes = xp.empty_like(gates)
-        slopes[:, :, INPUT] = g * i * (1 - i)
-        slopes[:, :, FORGET] = c_prev * f * (1 - f)
-        slopes[:, :, CANDIDATE] = i * (1 - g * g)
-        slopes[:, :, OUTPUT] = tanh_cs * o * (1 - o)
-        h_to_c = o * (1 - tanh_cs * tanh_cs)  # d c_t from d h_t, through h_t = o tanh(c_t)
-        grad_h = grad[:, :, :hidden].transpose(1, 0, 2)
-        grad_c = grad[:, :, hidden:].transpose(1, 0, 2)
-        dz = xp.empty_like(gates)  # (T, N, 4, H)
-        dh_next = xp.zeros((n, hidden), dtype=grad.dtype)  # what step t+1 sends back to h_t
-        dc_next = xp.zeros((n, hidden), dtype=grad.dtype)
+        slopes = xp.subtract(1, gates)
+        slopes *= gates  # s (1 - s), the sigmoid's slope, right for i, f and o
+        slopes[:, INPUT] *= g
+        slopes[:, FORGET] *= self.cs[:-1]
+        slopes[:, OUTPUT] *= tanh_cs
+        g_slope = slopes[:, CANDIDATE]
+        xp.multiply(g, g, out=g_slope)
+        xp.subtract(1, g_slope, out=g_slope)
+        g_slope *= i  # i (1 - g^2)
+        h_to_c = xp.multiply(tanh_cs, tanh_cs)  # d c_t from d h_t, through h_t = o tanh(c_t)
+        xp.subtract(1, h_to_c, out=h_to_c)
+        h_to_c *= o
+        grad_h = xp.ascontiguousarray(grad[:, :steps].transpose(1, 2, 0))  # (T, H, N)
+        dc = xp.ascontiguousarray(grad[:, steps].T)  # what reaches c_t: at first, c_T's own gradient
+        dh = xp.zeros((hidden, n), dtype=grad.dtype)  # what step t+1 sends back to h_t
+        dz = xp.empty_like(gates)
+        dh_to_c = xp.empty((hidden, n), dtype=grad.dtype)
+        w_hh_t = xp.ascontiguousarray(self.weight_hh.T)
         for t in reversed(range(steps)):
-            dh = grad_h[t] + dh_next
-            dc = grad_c[t] + dc_next
-            dc += dh * h_to_c[t]
+            dh += grad_h[t]
+            dc += xp.multiply(dh, h_to_c[t], out=dh_to_c)
             d = dz[t]
-            xp.multiply(dc[:, None], slopes[t, :, :OUTPUT], out=d[:, :OUTPUT])  # i, f, g
-            xp.multiply(dh, slopes[t, :, OUTPUT], out=d[:, OUTPUT])
-            dc_next = dc * f[t]
-            dh_next = d.reshape(n, 4 * hidden) @ self.weight_hh
-        flat_dz = dz.reshape(steps * n, 4 * hidden)
+            xp.multiply(dc, slopes[t, :OUTPUT], out=d[:OUTPUT])  # i, f, g
+            xp.multiply(dh, slopes[t, OUTPUT], out=d[OUTPUT])
+            dc *= f[t]  # becomes what reaches c_(t-1)
+            xp.matmul(w_hh_t, d.reshape(4 * hidden, n), out=dh)  # becomes what reaches h_(t-1)
+        # Every step's dz and stacked column side by side, (4H, T*N) and (H+I+1, T*N): one
+        # product gives all the weight gradients, [dW_hh  dW_ih  db].
+        dz_columns = xp.ascontiguousarray(dz.transpose(1, 2, 0, 3)).reshape(4 * hidden, steps * n)
         needs = self.needs_grad
-        dx = (flat_dz @ self.weight_ih).reshape(steps, n, -1).transpose(1, 0, 2) if needs[0] else None
-        dw_ih = flat_dz.T @ self.x_by_time.reshape(steps * n, -1) if needs[3] else None
-        dw_hh = flat_dz.T @ self.hs[:-1].reshape(steps * n, hidden) if needs[4] else None
-        db = flat_dz.sum(axis=0) if needs[5] or needs[6] else None
-        return dx, dh_next, dc_next, dw_ih, dw_hh, db, db
-
-
-def _sigmoid_in_place(xp, z) -> None:
-    """z <- 1 / (1 + e^-z).  Far left e^-z overflows to inf and the result is exactly 0;
-    otherwise it keeps its digits (sigmoid(-20) is 2.06e-9 in float32 too)."""
-    xp.negative(z, out=z)
-    xp.exp(z, out=z)
-    z += 1
-    xp.reciprocal(z, out=z)
+        dx = dw_ih = dw_hh = db = None
+        if needs[0]:
+            dx = (self.weight_ih.T @ dz_columns).reshape(-1, steps, n).transpose(2, 1, 0)
+        if True in needs[3:]:
+            stacked_columns = xp.ascontiguousarray(self.stacked[:steps].transpose(1, 0, 2))
+            dw = dz_columns @ stacked_columns.reshape(-1, steps * n).T
+            dw_hh, dw_ih = xp.ascontiguousarray(dw[:, :hidden]), xp.ascontiguousarray(dw[:, hidden:-1])
+            db = xp.ascontiguousarray(dw[:, -1])
+        return dx, dh.T, dc.T, dw_ih, dw_hh, db, db

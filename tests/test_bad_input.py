@@ -304,6 +304,8 @@ CASES = [
     ("embedding-zero", lambda t: bp.nn.Embedding(0, 3), ValueError, "num_embeddings"),
     ("rnn-zero", lambda t: bp.nn.RNN(3, 0), ValueError, "hidden_size"),
     ("lstm-fraction", lambda t: bp.nn.LSTM(2.5, 3), TypeError, "input_size"),
+    ("lstm-no-steps", lambda t: bp.nn.LSTM(2, 3)(np.zeros((4, 0, 2))), ValueError, "no time steps"),
+    ("rnn-no-steps", lambda t: bp.nn.RNN(2, 3)(np.zeros((4, 0, 2))), ValueError, "no time steps"),
     ("layernorm-zero", lambda t: bp.nn.LayerNorm(0), ValueError, "normalized_shape"),
     ("layernorm-eps", lambda t: bp.nn.LayerNorm(3, eps=0.0), ValueError, "eps"),
     ("dropout-range", lambda t: bp.nn.Dropout(1.5), ValueError, "[0, 1)"),

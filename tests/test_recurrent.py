@@ -63,3 +63,36 @@ def test_lstm_step_by_step_equals_whole_sequence():
         out, state = lstm(xs[:, t:t + 1], state)
         steps.append(out.numpy())
     np.testing.assert_allclose(np.concatenate(steps, axis=1), whole.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+def test_float32_lstm_matches_torch_also_with_saturated_gates(scale):
+    """The sigmoids are computed as (1 + tanh(z/2)) / 2; with weights scaled up the gates sit at
+    0 and 1, where a sigmoid written carelessly overflows or loses the small values."""
+    rng = np.random.default_rng(3)
+    ours = bp.nn.LSTM(3, 5, seed=0)
+    theirs = torch.nn.LSTM(3, 5, batch_first=True)
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(ours, name)._data *= scale
+            getattr(theirs, f"{name}_l0").copy_(torch.tensor(getattr(ours, name).numpy()))
+    xs = rng.standard_normal((4, 9, 3)).astype(np.float32)
+    X, tx = bp.Tensor(xs, requires_grad=True), torch.tensor(xs, requires_grad=True)
+    out, (h, c) = ours(X)
+    tout, (th, tc) = theirs(tx)
+    g_out = rng.standard_normal(out.shape).astype(np.float32)
+    ((out * g_out).sum() + c.sum()).backward()
+    ((tout * torch.tensor(g_out)).sum() + tc.sum()).backward()
+    assert out.dtype == np.float32 and np.isfinite(out.numpy()).all()
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(c.numpy(), tc[0].detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(X.grad, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.weight_hh.grad, theirs.weight_hh_l0.grad.numpy(), rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_lstm_output_type_follows_its_weights():
+    """float32 inputs into a float64 layer give float64 outputs, as a matrix product would."""
+    lstm = bp.nn.LSTM(2, 3, seed=0, dtype="float64")
+    out, (h, c) = lstm(np.ones((2, 4, 2), dtype=np.float32))
+    assert out.dtype == h.dtype == c.dtype == np.float64

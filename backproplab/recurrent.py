@@ -50,7 +50,10 @@ class LSTMFn(Function):
         stacked[steps, hidden:-1] = 0  # there is no x_(T+1); only h_T is read from the last column
         stacked[:, -1] = 1
         row_scale = xp.repeat(xp.asarray(PRE_SCALE, dtype=dtype), hidden)[:, None]
-        weights = xp.concatenate([weight_hh, weight_ih, (bias_ih + bias_hh)[:, None]], axis=1) * row_scale
+        weights = xp.empty((4 * hidden, hidden + inputs + 1), dtype=dtype)  # [W_hh  W_ih  b], scaled
+        xp.multiply(weight_hh, row_scale, out=weights[:, :hidden])
+        xp.multiply(weight_ih, row_scale, out=weights[:, hidden:-1])
+        xp.multiply((bias_ih + bias_hh)[:, None], row_scale, out=weights[:, -1:])
         hs = stacked[:, :hidden]  # h_t is hs[t + 1]; hs[0] is the given state
         gates = xp.empty((steps, 4, hidden, n), dtype=dtype)  # i, f, g, o of every step
         cs = xp.empty((steps + 1, hidden, n), dtype=dtype)
@@ -101,7 +104,7 @@ class LSTMFn(Function):
         dh = xp.zeros((hidden, n), dtype=grad.dtype)  # what step t+1 sends back to h_t
         dz = xp.empty_like(gates)
         dh_to_c = xp.empty((hidden, n), dtype=grad.dtype)
-        w_hh_t = xp.ascontiguousarray(self.weight_hh.T)
+        w_hh_t = self.weight_hh.T  # a view: BLAS reads it transposed in place
         for t in reversed(range(steps)):
             dh += grad_h[t]
             dc += xp.multiply(dh, h_to_c[t], out=dh_to_c)

@@ -251,7 +251,7 @@ def _in_memory_order_of(g, pooled):
     input is batch last, every pass would pair mismatched strides.  Copying ``g`` once into
     the pooled output's order makes all of them read and write matching runs.
     """
-    if g.strides == pooled.strides:
+    if [s // g.itemsize for s in g.strides] == [s // pooled.itemsize for s in pooled.strides]:
         return g
     aligned = backend.array_module(g).empty_like(pooled, dtype=g.dtype)  # pooled's memory order
     aligned[...] = g
@@ -289,42 +289,43 @@ class _Pool2dFn(Function):
 class MaxPool2dFn(_Pool2dFn):
     """The largest value of each window; the gradient goes to that value's position.
 
-    Where several positions share the maximum, the first (in row-major window order) gets
-    the gradient, as in PyTorch.
+    The forward pass notes which window offset held each maximum (as PyTorch keeps the
+    indices), so the backward pass only routes the gradient there.  Where several positions
+    share the maximum, the first (in row-major window order) gets the gradient, as in PyTorch.
     """
 
-    saves = (0,)
-    saves_output = True
+    saves = ()
     name_for_errors = "MaxPool2d"
 
     def forward(self, x, kernel=2, stride=None):
         xp = backend.array_module(x)
         offsets = self._setup(x, kernel, stride)
-        best = x[offsets[0]].copy() if len(offsets) == 1 else xp.maximum(x[offsets[0]], x[offsets[1]])
-        for where in offsets[2:]:
+        best = x[offsets[0]].copy(order="K")  # keeps x's memory layout
+        # winner[window] = the offset k holding its maximum so far; a small integer per window
+        index_type = xp.uint8 if len(offsets) <= 256 else xp.int32
+        self.winner = winner = xp.zeros_like(best, dtype=index_type)
+        larger, k_where_larger = xp.empty_like(best, dtype=bool), xp.empty_like(winner)
+        for k, where in enumerate(offsets[1:], start=1):
+            xp.greater(x[where], best, out=larger)  # strictly: on a tie the earlier offset stays
             xp.maximum(best, x[where], out=best)  # one element-wise max per window position
-        self.x, self.best = x, best
+            # k grows with each offset, so max(winner, k where larger else 0) is "k where larger"
+            # (and much faster than an assignment through a mask)
+            xp.maximum(winner, xp.multiply(larger, index_type(k), out=k_where_larger), out=winner)
+        self.x = x  # backward uses its shape and memory layout, never its values
         return best
 
     def backward(self, g):
         xp = backend.array_module(g)
-        g = _in_memory_order_of(g, self.best)
+        g = _in_memory_order_of(g, self.winner)
         x, kernel, stride = self.x, self.kernel, self.stride
         # Windows that tile the input exactly cover each pixel once, and the loop below writes
         # every one of them: no zeroing first.  (The same memory layout as the input.)
         tiled = stride == kernel and x.shape[2] % kernel == 0 and x.shape[3] % kernel == 0
         grad = xp.empty_like(x) if tiled else xp.zeros_like(x)
-        overlapping = stride < kernel
-        found = None  # windows whose maximum an earlier offset already holds
+        hit = xp.empty_like(self.winner, dtype=bool)
         for k, where in enumerate(self.offsets):
-            hit = x[where] == self.best
-            if found is None:
-                found = hit
-            else:
-                xp.greater(hit, found, out=hit)  # hit and not found: a later tie gets nothing
-                if k < len(self.offsets) - 1:
-                    xp.logical_or(found, hit, out=found)
-            if overlapping:
+            xp.equal(self.winner, k, out=hit)
+            if stride < kernel:  # overlapping windows share pixels: add
                 grad[where] += g * hit
             else:  # each input pixel belongs to one window: write, no read-modify-write
                 xp.multiply(g, hit, out=grad[where])

@@ -4,6 +4,11 @@
 * a small product with the transposed view W.T against a contiguous copy of W.T;
 * ``np.add.at`` adding whole rows into a table, against ``add.at`` on the flattened table
   (what ``backend.scatter_add`` does; the results are checked to be identical);
+* what ``LSTMFn``'s layout chose between: one gate's block of a step as rows of H values 4H
+  apart (gates (N, 4, H)) against one contiguous block (gates (4, H, N)); the recurrent
+  product with the batch as rows against the batch as columns; the gates' sigmoids as
+  1/(1 + e^-z) in place against (1 + tanh(z/2))/2;
+* max-pooling's winning offset written through a mask against ``maximum(winner, k * larger)``;
 * ``LSTMFn``'s forward and backward on notebook 11's sizes (batch 32, 48 steps, 32 inputs,
   128 units).
 
@@ -55,6 +60,7 @@ def main():
         flattened = best_of(lambda: bp.backend.scatter_add(flat, ids, rows), 3, 5)
         print(f"{ids_n} rows of {dim} into ({vocab}, {dim}): add.at {rowwise:8.1f} µs, "
               f"flat {flattened:8.1f} µs")
+    lstm_layouts(rng)
     n, t, d_in, hidden = 32, 48, 32, 128
     x = rng.standard_normal((n, t, d_in)).astype(f32)
     w_ih, w_hh = (0.1 * rng.standard_normal((4 * hidden, k)).astype(f32) for k in (d_in, hidden))
@@ -67,6 +73,47 @@ def main():
     backward = best_of(lambda: fn.backward(upstream), 5, 5)
     print(f"LSTMFn ({n}, {t}, {d_in}) -> {hidden}: forward {forward / 1e3:.2f} ms, "
           f"backward {backward / 1e3:.2f} ms")
+
+
+def lstm_layouts(rng):
+    """The choices behind LSTMFn's (4, H, N) gates and MaxPool2dFn's winner index."""
+    f32, n, hidden = np.float32, 32, 128
+    rows_apart, blocks = (rng.standard_normal(s).astype(f32) for s in ((n, 4, hidden), (4, hidden, n)))
+    c_rows, c_cols = (rng.standard_normal(s).astype(f32) for s in ((n, hidden), (hidden, n)))
+    out_rows, out_cols = np.empty_like(c_rows), np.empty_like(c_cols)
+    slice_us = best_of(lambda: np.multiply(rows_apart[:, 1], c_rows, out=out_rows), calls=500)
+    block_us = best_of(lambda: np.multiply(blocks[1], c_cols, out=out_cols), calls=500)
+    print(f"one gate times c, ({n}, {hidden}): gates (N, 4, H) {slice_us:5.2f} µs, "
+          f"(4, H, N) {block_us:5.2f} µs")
+    w_hh = rng.standard_normal((4 * hidden, hidden)).astype(f32)
+    w_hh_t, h_rows, h_cols = np.ascontiguousarray(w_hh.T), c_rows, c_cols
+    z_rows, z_cols = np.empty((n, 4 * hidden), f32), np.empty((4 * hidden, n), f32)
+    as_rows = best_of(lambda: np.matmul(h_rows, w_hh_t, out=z_rows), calls=200)
+    as_cols = best_of(lambda: np.matmul(w_hh, h_cols, out=z_cols), calls=200)
+    print(f"recurrent product, W_hh ({4 * hidden}, {hidden}): h as rows {as_rows:5.1f} µs, "
+          f"as columns {as_cols:5.1f} µs")
+    z, work = (2 * rng.standard_normal((3 * hidden, n))).astype(f32), np.empty((3 * hidden, n), f32)
+
+    def by_exp():
+        np.negative(z, out=work)
+        np.exp(work, out=work)
+        np.add(work, 1, out=work)
+        np.reciprocal(work, out=work)
+
+    def by_tanh():  # LSTMFn's z arrives halved already: its weights' sigmoid rows are
+        np.tanh(z, out=work)
+        np.multiply(work, 0.5, out=work)
+        np.add(work, 0.5, out=work)
+    exp_us, tanh_us = best_of(by_exp, calls=300), best_of(by_tanh, calls=300)
+    print(f"{z.size} sigmoids: 1/(1 + e^-z) {exp_us:5.1f} µs, (1 + tanh(z/2))/2 {tanh_us:5.1f} µs")
+    larger = rng.random((128, 64, 16, 16)) > 0.5
+    winner, scratch = np.zeros(larger.shape, np.uint8), np.empty(larger.shape, np.uint8)
+    masked = best_of(lambda: np.copyto(winner, 2, where=larger), 3, 5)
+    k_where_larger = np.uint8(2)
+    by_max = best_of(lambda: np.maximum(winner, np.multiply(larger, k_where_larger, out=scratch), out=winner),
+                     3, 5)
+    print(f"winner index of {larger.size} windows: through a mask {masked:7.1f} µs, "
+          f"maximum(winner, k * larger) {by_max:6.1f} µs")
 
 
 if __name__ == "__main__":

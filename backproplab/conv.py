@@ -21,6 +21,7 @@ batch last once, before its first convolution.
 from __future__ import annotations
 
 from . import backend
+from .grad_mode import is_grad_enabled
 from .tensor import Function
 
 __all__ = ["Conv2dFn", "MaxPool2dFn", "AvgPool2dFn", "batch_last", "im2col", "col2im", "output_size"]
@@ -301,17 +302,24 @@ class MaxPool2dFn(_Pool2dFn):
         xp = backend.array_module(x)
         offsets = self._setup(x, kernel, stride)
         best = x[offsets[0]].copy(order="K")  # keeps x's memory layout
+        self.x = x  # backward uses its shape and memory layout, never its values
+        if not (self.needs_grad[0] and is_grad_enabled()):  # no backward pass will ask where
+            for where in offsets[1:]:
+                xp.maximum(best, x[where], out=best)  # one element-wise max per window position
+            return best
         # winner[window] = the offset k holding its maximum so far; a small integer per window
         index_type = xp.uint8 if len(offsets) <= 256 else xp.int32
         self.winner = winner = xp.zeros_like(best, dtype=index_type)
         larger, k_where_larger = xp.empty_like(best, dtype=bool), xp.empty_like(winner)
         for k, where in enumerate(offsets[1:], start=1):
             xp.greater(x[where], best, out=larger)  # strictly: on a tie the earlier offset stays
-            xp.maximum(best, x[where], out=best)  # one element-wise max per window position
+            xp.maximum(best, x[where], out=best)
             # k grows with each offset, so max(winner, k where larger else 0) is "k where larger"
             # (and much faster than an assignment through a mask)
             xp.maximum(winner, xp.multiply(larger, index_type(k), out=k_where_larger), out=winner)
-        self.x = x  # backward uses its shape and memory layout, never its values
+        if best.dtype.kind == "f" and xp.isnan(best).any():  # a NaN is a window's maximum and
+            for k, where in enumerate(offsets):  # takes its gradient (the last NaN, as PyTorch)
+                xp.copyto(winner, index_type(k), where=xp.isnan(x[where]))
         return best
 
     def backward(self, g):

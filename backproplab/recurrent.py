@@ -5,8 +5,8 @@ slices, three sigmoids, two tanh, products and sums), and a training step over 4
 characters walks some eight hundred of them twice.  Here the forward pass runs the same
 equations in a loop over time, and the backward pass runs the chain rule through them in
 the opposite order (backpropagation through time, written out): one node for the whole
-sequence.  The input projection of every time step is one matrix product, and so are the
-weight gradients.  Gate order and equations are ``torch.nn.LSTM``'s:
+sequence.  Each step's pre-activations are one matrix product, and all the weight
+gradients of the sequence are one more.  Gate order and equations are ``torch.nn.LSTM``'s:
 
     z = W_ih x_t + b_ih + W_hh h_(t-1) + b_hh,   i, f, o = sigmoid(z_i, z_f, z_o),  g = tanh(z_g)
     c_t = f c_(t-1) + i g,    h_t = o tanh(c_t)
@@ -28,7 +28,9 @@ __all__ = ["LSTMFn"]
 
 INPUT, FORGET, CANDIDATE, OUTPUT = range(4)  # the gate order of torch.nn.LSTM: i, f, g, o
 # sigmoid(z) = (1 + tanh(z / 2)) / 2, so one tanh pass serves all four gates when the sigmoid
-# gates' pre-activations are halved first (exactly: halving only changes the exponent).
+# gates' pre-activations are halved first (halving the weights' rows is exact: it only changes
+# the exponent).  Computed this way a sigmoid is off by at most about 4e-8 in float32 (6e-17 in
+# float64), but values below that round to 0: sigmoid(-20) = 2e-9 comes out as 0 in float32.
 PRE_SCALE = (0.5, 0.5, 1.0, 0.5)
 
 
@@ -43,24 +45,25 @@ class LSTMFn(Function):
         hidden = weight_hh.shape[1]
         dtype = xp.result_type(x.dtype, weight_ih.dtype)
         # z = [W_hh  W_ih  b] [h_(t-1); x_t; 1]: one matrix times one stacked column per sequence.
-        # stacked[t] holds step t's column; h_t is written into stacked[t + 1] as it is made.
+        # stacked[t] = [h_t; x_(t+1); 1] is what step t + 1 multiplies (h_0 is the given state);
+        # each new h is written into the next column as soon as it is made.
         stacked = xp.empty((steps + 1, hidden + inputs + 1, n), dtype=dtype)
         stacked[0, :hidden] = h0.T
         stacked[:steps, hidden:-1] = x.transpose(1, 2, 0)
-        stacked[steps, hidden:-1] = 0  # there is no x_(T+1); only h_T is read from the last column
+        stacked[steps, hidden:-1] = 0  # no step T + 1 reads the last column; only h_T lives in it
         stacked[:, -1] = 1
         row_scale = xp.repeat(xp.asarray(PRE_SCALE, dtype=dtype), hidden)[:, None]
         weights = xp.empty((4 * hidden, hidden + inputs + 1), dtype=dtype)  # [W_hh  W_ih  b], scaled
         xp.multiply(weight_hh, row_scale, out=weights[:, :hidden])
         xp.multiply(weight_ih, row_scale, out=weights[:, hidden:-1])
         xp.multiply((bias_ih + bias_hh)[:, None], row_scale, out=weights[:, -1:])
-        hs = stacked[:, :hidden]  # h_t is hs[t + 1]; hs[0] is the given state
-        gates = xp.empty((steps, 4, hidden, n), dtype=dtype)  # i, f, g, o of every step
-        cs = xp.empty((steps + 1, hidden, n), dtype=dtype)
+        hs = stacked[:, :hidden]  # hs[t] is h_t
+        gates = xp.empty((steps, 4, hidden, n), dtype=dtype)  # gates[t]: i, f, g, o of step t + 1
+        cs = xp.empty((steps + 1, hidden, n), dtype=dtype)  # cs[t] is c_t
         cs[0] = c0.T
         tanh_cs = xp.empty((steps, hidden, n), dtype=dtype)
         i_times_g = xp.empty((hidden, n), dtype=dtype)
-        for t in range(steps):
+        for t in range(steps):  # step t + 1: h_t, c_t and x_(t+1) make h_(t+1) and c_(t+1)
             z = gates[t]
             xp.matmul(weights, stacked[t], out=z.reshape(4 * hidden, n))
             xp.tanh(z, out=z)  # g, and tanh(z/2) for the sigmoid gates
@@ -100,29 +103,31 @@ class LSTMFn(Function):
         xp.subtract(1, h_to_c, out=h_to_c)
         h_to_c *= o
         grad_h = xp.ascontiguousarray(grad[:, :steps].transpose(1, 2, 0))  # (T, H, N)
-        dc = xp.ascontiguousarray(grad[:, steps].T)  # what reaches c_t: at first, c_T's own gradient
-        dh = xp.zeros((hidden, n), dtype=grad.dtype)  # what step t+1 sends back to h_t
+        dc = grad[:, steps].T.copy()  # what reaches c_t: at first, c_T's own gradient (a copy: it
+        # is updated in place below, and the incoming gradient belongs to the caller)
+        dh = xp.zeros((hidden, n), dtype=grad.dtype)  # what the next step sends back to h: none, at first
         dz = xp.empty_like(gates)
         dh_to_c = xp.empty((hidden, n), dtype=grad.dtype)
         w_hh_t = self.weight_hh.T  # a view: BLAS reads it transposed in place
-        for t in reversed(range(steps)):
+        for t in reversed(range(steps)):  # step t + 1, last to first: dh, dc reach h_(t+1), c_(t+1)
             dh += grad_h[t]
             dc += xp.multiply(dh, h_to_c[t], out=dh_to_c)
             d = dz[t]
             xp.multiply(dc, slopes[t, :OUTPUT], out=d[:OUTPUT])  # i, f, g
             xp.multiply(dh, slopes[t, OUTPUT], out=d[OUTPUT])
-            dc *= f[t]  # becomes what reaches c_(t-1)
-            xp.matmul(w_hh_t, d.reshape(4 * hidden, n), out=dh)  # becomes what reaches h_(t-1)
+            dc *= f[t]  # becomes what reaches c_t
+            xp.matmul(w_hh_t, d.reshape(4 * hidden, n), out=dh)  # becomes what reaches h_t
         # Every step's dz and stacked column side by side, (4H, T*N) and (H+I+1, T*N): one
         # product gives all the weight gradients, [dW_hh  dW_ih  db].
         dz_columns = xp.ascontiguousarray(dz.transpose(1, 2, 0, 3)).reshape(4 * hidden, steps * n)
         needs = self.needs_grad
         dx = dw_ih = dw_hh = db = None
         if needs[0]:
-            dx = (self.weight_ih.T @ dz_columns).reshape(-1, steps, n).transpose(2, 1, 0)
+            inputs = self.weight_ih.shape[1]
+            dx = (self.weight_ih.T @ dz_columns).reshape(inputs, steps, n).transpose(2, 1, 0)
         if True in needs[3:]:
             stacked_columns = xp.ascontiguousarray(self.stacked[:steps].transpose(1, 0, 2))
-            dw = dz_columns @ stacked_columns.reshape(-1, steps * n).T
+            dw = dz_columns @ stacked_columns.reshape(stacked_columns.shape[0], steps * n).T
             dw_hh, dw_ih = xp.ascontiguousarray(dw[:, :hidden]), xp.ascontiguousarray(dw[:, hidden:-1])
             db = xp.ascontiguousarray(dw[:, -1])
         return dx, dh.T, dc.T, dw_ih, dw_hh, db, db

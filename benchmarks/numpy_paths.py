@@ -100,7 +100,7 @@ def lstm_layouts(rng):
         np.add(work, 1, out=work)
         np.reciprocal(work, out=work)
 
-    def by_tanh():  # LSTMFn's z arrives halved already: its weights' sigmoid rows are
+    def by_tanh():  # in LSTMFn z arrives halved already, as the sigmoid rows of its weights are
         np.tanh(z, out=work)
         np.multiply(work, 0.5, out=work)
         np.add(work, 0.5, out=work)

@@ -306,6 +306,8 @@ CASES = [
     ("lstm-fraction", lambda t: bp.nn.LSTM(2.5, 3), TypeError, "input_size"),
     ("lstm-no-steps", lambda t: bp.nn.LSTM(2, 3)(np.zeros((4, 0, 2))), ValueError, "no time steps"),
     ("rnn-no-steps", lambda t: bp.nn.RNN(2, 3)(np.zeros((4, 0, 2))), ValueError, "no time steps"),
+    ("lstm-state-shape", lambda t: bp.nn.LSTM(2, 3)(np.zeros((3, 5, 2)), (np.zeros(3), np.zeros(3))),
+     ValueError, "(batch, hidden_size) = (3, 3)"),
     ("layernorm-zero", lambda t: bp.nn.LayerNorm(0), ValueError, "normalized_shape"),
     ("layernorm-eps", lambda t: bp.nn.LayerNorm(3, eps=0.0), ValueError, "eps"),
     ("dropout-range", lambda t: bp.nn.Dropout(1.5), ValueError, "[0, 1)"),

@@ -74,6 +74,25 @@ def test_max_pooling_of_relu_zeros_gives_the_first_zero_the_gradient():
     pool_against_torch(conv.MaxPool2dFn, F.max_pool2d, x, 2, None)
 
 
+@pytest.mark.parametrize("kernel, stride", [(2, None), (3, 1), (3, 2)])
+def test_max_pooling_gives_a_nan_window_its_nan_and_the_gradient_to_the_last_nan_as_torch(kernel, stride):
+    x = np.random.default_rng(5).standard_normal((2, 2, 6, 7))
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[1, 1, 4, 4] = np.nan
+    x[0, 1, 2, 2], x[1, 0, 3, 5] = np.inf, -np.inf
+    pool_against_torch(conv.MaxPool2dFn, F.max_pool2d, x, kernel, stride)
+
+
+@pytest.mark.parametrize("needs_grad, grad_mode", [(True, True), (True, False), (False, True)])
+def test_max_pooling_keeps_its_winners_only_for_a_backward_pass(needs_grad, grad_mode):
+    x = np.random.default_rng(6).standard_normal((2, 3, 8, 8))
+    fn = conv.MaxPool2dFn()
+    fn.needs_grad = (needs_grad,)
+    with bp.enable_grad() if grad_mode else bp.no_grad():
+        out = fn.forward(x, kernel=2)
+    np.testing.assert_array_equal(out, x.reshape(2, 3, 4, 2, 4, 2).max(axis=(3, 5)))
+    assert hasattr(fn, "winner") == (needs_grad and grad_mode)
+
+
 def batch_last_copy(x):
     """The same numbers as ``x``, stored (C, H, W, N) as the layers store their outputs."""
     return np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)

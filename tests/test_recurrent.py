@@ -68,7 +68,7 @@ def test_lstm_step_by_step_equals_whole_sequence():
 @pytest.mark.parametrize("scale", [1.0, 30.0])
 def test_float32_lstm_matches_torch_also_with_saturated_gates(scale):
     """The sigmoids are computed as (1 + tanh(z/2)) / 2; with weights scaled up the gates sit at
-    0 and 1, where a sigmoid written carelessly overflows or loses the small values."""
+    0 and 1, where a sigmoid written carelessly overflows (e^-z) or gives NaN (inf / inf)."""
     rng = np.random.default_rng(3)
     ours = bp.nn.LSTM(3, 5, seed=0)
     theirs = torch.nn.LSTM(3, 5, batch_first=True)
@@ -96,3 +96,22 @@ def test_lstm_output_type_follows_its_weights():
     lstm = bp.nn.LSTM(2, 3, seed=0, dtype="float64")
     out, (h, c) = lstm(np.ones((2, 4, 2), dtype=np.float32))
     assert out.dtype == h.dtype == c.dtype == np.float64
+
+
+@pytest.mark.parametrize("hidden", [1, 3])
+def test_the_gradient_handed_to_the_lstm_op_is_left_as_it_came(hidden):
+    """With one sequence in the batch, c_T's gradient row is already contiguous; the op must
+    copy it before updating it, not write into its caller's array (nor fail on a read-only one)."""
+    from backproplab.recurrent import LSTMFn
+
+    lstm = bp.nn.LSTM(2, hidden, seed=0, dtype="float64")
+    x = t64(np.random.default_rng(4).standard_normal((1, 3, 2)))
+    zeros = np.zeros((1, hidden))
+    states = LSTMFn.apply(x, zeros, zeros, lstm.weight_ih, lstm.weight_hh, lstm.bias_ih, lstm.bias_hh)
+    upstream = np.ones(states.shape)
+    states.backward(upstream)
+    assert np.array_equal(upstream, np.ones(states.shape))
+    first = x.grad.copy()
+    x.grad = None
+    LSTMFn.apply(x, zeros, zeros, lstm.weight_ih, lstm.weight_hh, lstm.bias_ih, lstm.bias_hh).sum().backward()
+    np.testing.assert_allclose(x.grad, first, rtol=1e-12)  # .sum() hands over a read-only broadcast

@@ -1,9 +1,11 @@
 """Sequence layers: ``Embedding``, ``RNN`` and ``LSTM`` (batch first, as (N, T, features)).
 
-The recurrent layers are written step by step with ordinary tensor ops, so the backward
-pass through time (BPTT) is nothing special: the engine walks the unrolled graph back
-from the last step to the first, through the same weights at every step.  Parameter
-names follow ``torch.nn`` (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``).
+``RNN`` is written step by step with ordinary tensor ops, so its backward pass through time
+(BPTT) is nothing special: the engine walks the unrolled graph back from the last step to
+the first, through the same weights at every step.  ``LSTM`` runs the same kind of loop
+inside one op, ``recurrent.LSTMFn``, whose backward pass through time is written out by
+hand (far fewer graph nodes).  Parameter names follow ``torch.nn`` (``weight_ih``,
+``weight_hh``, ``bias_ih``, ``bias_hh``).
 """
 
 from __future__ import annotations
@@ -118,6 +120,11 @@ class LSTM(_Recurrent):
         x = self._inputs(x)
         n = x.shape[0]
         h, c = (self._zeros(n, x), self._zeros(n, x)) if state is None else state
+        for name, part in (("h", h), ("c", c)):
+            if tuple(getattr(part, "shape", ())) != (n, self.hidden_size):
+                raise ValueError(f"LSTM: the state's {name} must have shape (batch, hidden_size) = "
+                                 f"{(n, self.hidden_size)}, got {tuple(getattr(part, 'shape', ()))}. "
+                                 "Pass the (h, c) an earlier call returned, or None for zeros.")
         # One op for the whole sequence (recurrent.py): the same equations as
         #   z = linear(x_t) + linear(h);  i, f, o = sigmoid(...);  g = tanh(...)
         #   c = f * c + i * g;  h = o * tanh(c)

@@ -61,7 +61,7 @@ class LSTMFn(Function):
         gates = xp.empty((steps, 4, hidden, n), dtype=dtype)  # gates[t]: i, f, g, o of step t + 1
         cs = xp.empty((steps + 1, hidden, n), dtype=dtype)  # cs[t] is c_t
         cs[0] = c0.T
-        tanh_cs = xp.empty((steps, hidden, n), dtype=dtype)
+        tanh_cs = xp.empty((steps, hidden, n), dtype=dtype)  # tanh_cs[t] is tanh(c_(t+1))
         i_times_g = xp.empty((hidden, n), dtype=dtype)
         for t in range(steps):  # step t + 1: h_t, c_t and x_(t+1) make h_(t+1) and c_(t+1)
             z = gates[t]

@@ -121,9 +121,10 @@ class LSTM(_Recurrent):
         n = x.shape[0]
         h, c = (self._zeros(n, x), self._zeros(n, x)) if state is None else state
         for name, part in (("h", h), ("c", c)):
-            if tuple(getattr(part, "shape", ())) != (n, self.hidden_size):
+            shape = tuple(getattr(part, "shape", ()))
+            if shape != (n, self.hidden_size):
                 raise ValueError(f"LSTM: the state's {name} must have shape (batch, hidden_size) = "
-                                 f"{(n, self.hidden_size)}, got {tuple(getattr(part, 'shape', ()))}. "
+                                 f"{(n, self.hidden_size)}, got {shape}. "
                                  "Pass the (h, c) an earlier call returned, or None for zeros.")
         # One op for the whole sequence (recurrent.py): the same equations as
         #   z = linear(x_t) + linear(h);  i, f, o = sigmoid(...);  g = tanh(...)

@@ -115,3 +115,13 @@ def test_the_gradient_handed_to_the_lstm_op_is_left_as_it_came(hidden):
     x.grad = None
     LSTMFn.apply(x, zeros, zeros, lstm.weight_ih, lstm.weight_hh, lstm.bias_ih, lstm.bias_hh).sum().backward()
     np.testing.assert_allclose(x.grad, first, rtol=1e-12)  # .sum() hands over a read-only broadcast
+
+
+def test_an_lstm_over_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients():
+    lstm = bp.nn.LSTM(2, 3, seed=0)
+    x = bp.Tensor(np.zeros((0, 4, 2), np.float32), requires_grad=True)
+    out, (h, c) = lstm(x)
+    assert out.shape == (0, 4, 3) and h.shape == c.shape == (0, 3)
+    (out.sum() + c.sum()).backward()
+    assert x.grad.shape == (0, 4, 2)
+    assert lstm.weight_hh.grad.shape == (12, 3) and not lstm.weight_hh.grad.any()

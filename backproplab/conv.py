@@ -190,25 +190,35 @@ class Conv2dFn(Function):
         self.padded_shape = padded.shape
         oh, ow = output_size(x.shape[2], kh, stride, padding), output_size(x.shape[3], kw, stride, padding)
         self.xp = backend.array_module(x)
-        cols = WORKSPACE.take(x, (c * kh * kw, oh * ow * n), x.dtype)
-        self.cols, _ = im2col(padded, kh, kw, stride, out=cols)
-        self.weight, self.out_hw = weight, (oh, ow)
+        # The bias rides in the product: a row of ones under the columns and the bias as one
+        # more column of the weights, so no pass over the output adds it, and the backward
+        # product that gives the weights' gradient gives the bias's as its last column.
+        self.window_size, self.with_bias = c * kh * kw, bias is not None
+        cols = WORKSPACE.take(x, (self.window_size + self.with_bias, oh * ow * n), x.dtype)
+        im2col(padded, kh, kw, stride, out=cols[:self.window_size])
+        if self.with_bias:
+            cols[-1] = 1
+        self.cols, self.weight, self.out_hw = cols, weight, (oh, ow)
+        weights = weight.reshape(f, -1)  # (F, C*kh*kw), and [weight | bias] with a bias
+        if self.with_bias:
+            weights = self.xp.concatenate([weights, bias.reshape(f, 1).astype(weights.dtype)], axis=1)
         # (F, OH*OW*N), of the type weight @ cols would have (uint8 images give floats)
-        out = self.xp.empty((f, self.cols.shape[1]), dtype=self.xp.result_type(x.dtype, weight.dtype))
-        for block in pixel_blocks(self.cols, f):  # one matrix product, or a few for thin filter banks
-            self.xp.matmul(weight.reshape(f, -1), self.cols[:, block], out=out[:, block])
-        if bias is not None:
-            out += bias.reshape(f, 1)  # in place: out is a fresh array
+        out = self.xp.empty((f, cols.shape[1]), dtype=self.xp.result_type(x.dtype, weight.dtype))
+        for block in pixel_blocks(cols, f):  # one matrix product, or a few for thin filter banks
+            self.xp.matmul(weights, cols[:, block], out=out[:, block])
         return out.reshape(f, oh, ow, n).transpose(3, 0, 1, 2)  # (N, F, OH, OW), a view
 
     def backward(self, g):
         f = self.weight.shape[0]
         g2 = g.transpose(1, 2, 3, 0).reshape(f, -1)  # (F, OH*OW*N): no copy if g is batch last
-        gw = self._weight_grad(g2) if self.needs_grad[1] else None
-        gb = g2.sum(axis=1) if len(self.needs_grad) > 2 and self.needs_grad[2] else None
-        gx = None
+        gw = gb = gx = None
+        wants_bias_grad = self.with_bias and self.needs_grad[2]
+        if self.needs_grad[1] or wants_bias_grad:
+            both = self._weights_grad(g2)  # (F, C*kh*kw [+ 1]): [dweight | dbias]
+            gw = both[:, :self.window_size].reshape(self.weight.shape) if self.needs_grad[1] else None
+            gb = both[:, -1] if wants_bias_grad else None
         if self.needs_grad[0]:
-            dcols = WORKSPACE.take(g, self.cols.shape, self.cols.dtype)  # (C*kh*kw, OH*OW*N)
+            dcols = WORKSPACE.take(g, (self.window_size, g2.shape[1]), self.cols.dtype)  # (C*kh*kw, P)
             for block in pixel_blocks(dcols, f):
                 self.xp.matmul(self.weight.reshape(f, -1).T, g2[:, block], out=dcols[:, block])
             padded = col2im(dcols, self.padded_shape, *self.kernel, self.stride, *self.out_hw)
@@ -218,14 +228,14 @@ class Conv2dFn(Function):
             gx = grad.transpose(3, 0, 1, 2)  # (N, C, H, W), batch last like the forward pass
         return gx, gw, gb
 
-    def _weight_grad(self, g2):
-        """sum over pixels of g2 (F, P) times the columns (K, P), shaped like the weight."""
+    def _weights_grad(self, g2):
+        """sum over pixels of g2 (F, P) times the columns (K, P): (F, K), K rows of ``cols``."""
         blocks = pixel_blocks(self.cols, g2.shape[0])
         # (cols @ g2.T).T is g2 @ cols.T; BLAS runs it about twice as fast for few filters
-        gw = self.cols[:, blocks[0]] @ g2[:, blocks[0]].T
+        grad = self.cols[:, blocks[0]] @ g2[:, blocks[0]].T
         for block in blocks[1:]:
-            gw += self.cols[:, block] @ g2[:, block].T
-        return gw.T.reshape(self.weight.shape)
+            grad += self.cols[:, block] @ g2[:, block].T
+        return grad.T
 
     def __del__(self):
         # The graph has let go of this op (after backward, or at once under no_grad): nobody

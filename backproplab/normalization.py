@@ -14,27 +14,60 @@ from .tensor import Function
 __all__ = ["LayerNormFn"]
 
 
+def _row_sums(rows, xp):
+    """Each row's sum of a 2-D array, as one matrix-vector product.
+
+    BLAS sums the rows of a (8192, 256) array about three times as fast as
+    ``rows.sum(axis=1)``; measured against float64, it rounds no worse at the course's widths.
+    ``rows`` must hold floating-point numbers (integers would wrap around).
+    """
+    return rows @ xp.ones(rows.shape[1], dtype=rows.dtype)
+
+
 class LayerNormFn(Function):
+    """y = xhat * weight + bias, xhat = (x - mean) / sqrt(var + eps) over the last axis.
+
+    Both passes work on the samples as rows of a 2-D array, (samples, features).
+    """
+
     saves = (1,)
 
     def forward(self, x, weight, bias, eps=1e-5):
-        xp = backend.array_module(x)
-        mean = x.mean(axis=-1, keepdims=True)
-        centered = x - mean
-        var = (centered * centered).mean(axis=-1, keepdims=True)
-        self.inv_std = 1.0 / xp.sqrt(var + eps)
-        self.xhat, self.weight = centered * self.inv_std, weight
-        return self.xhat * weight + bias
+        xp, n = backend.array_module(x), x.shape[-1]
+        rows = x.reshape(-1, n)
+        if rows.dtype.kind not in "fc":  # integers (pixels, counts): normalise as floats
+            rows = rows.astype(xp.result_type(rows.dtype, weight.dtype))
+        xhat = rows - (_row_sums(rows, xp) / n)[:, None]  # centred here, scaled below
+        var = _row_sums(xhat * xhat, xp) / n
+        self.inv_std = 1.0 / xp.sqrt(var + eps)[:, None]
+        xhat *= self.inv_std
+        self.xhat, self.weight = xhat, weight
+        out = xhat * weight
+        out += bias
+        return out.reshape(x.shape)
 
     def backward(self, g):
-        xhat, n = self.xhat, self.xhat.shape[-1]
-        lead = tuple(range(g.ndim - 1))
-        gw = (g * xhat).sum(axis=lead) if self.needs_grad[1] else None
-        gb = g.sum(axis=lead) if self.needs_grad[2] else None
-        gx = None
-        if self.needs_grad[0]:
-            # d/dx of the normalisation: remove the mean and the part along xhat, then rescale
-            gh = g * self.weight
-            gx = (gh - gh.mean(axis=-1, keepdims=True)
-                  - xhat * (gh * xhat).sum(axis=-1, keepdims=True) / n) * self.inv_std
-        return gx, gw, gb
+        xp, xhat, weight = backend.array_module(g), self.xhat, self.weight
+        n = xhat.shape[1]
+        g_rows = g.reshape(-1, n)
+        # Sums over all samples (for weight and bias) and over each row are vector-matrix
+        # products; each large array is read in a few passes close together, while cached.
+        ones = xp.ones(g_rows.shape[0], dtype=g_rows.dtype)
+        gb = ones @ g_rows if self.needs_grad[2] else None
+        if not (self.needs_grad[0] or self.needs_grad[1]):
+            return None, None, gb
+        g_xhat = g_rows * xhat
+        gw = ones @ g_xhat if self.needs_grad[1] else None
+        if not self.needs_grad[0]:
+            return None, gw, gb
+        # d/dx of the normalisation, with gh = g * weight: remove gh's mean and its part
+        # along xhat, then rescale: (gh - mean(gh) - xhat * mean(gh * xhat)) / std.
+        # Both means are products with the weight: sum(g * weight) over a row is g @ weight.
+        along_xhat = (g_xhat @ weight / n)[:, None]
+        mean_gh = (g_rows @ weight / n)[:, None]
+        removed = xp.multiply(xhat, along_xhat, out=g_xhat)  # g_xhat's memory is free now
+        removed += mean_gh
+        gx = g_rows * weight
+        gx -= removed
+        gx *= self.inv_std
+        return gx.reshape(g.shape), gw, gb

@@ -97,6 +97,35 @@ def test_layer_norm_embedding_rnn_lstm_match_torch():
         assert bp.gradcheck(lambda t: ours(t)[0], [t64(rng.standard_normal((1, 3, 3)))])
 
 
+@pytest.mark.parametrize("shape, grads", [((7,), "xwb"), ((3, 9), "xwb"), ((2, 3, 4, 6), "xwb"),
+                                          ((4, 5), "x"), ((4, 5), "wb"), ((4, 5), "b"), ((0, 5), "xwb")])
+def test_layer_norm_gradients_match_torch(shape, grads):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape[::-1]).T * 4 + 2  # not C-contiguous, mean far from 0
+    w, b, g = rng.standard_normal(shape[-1]), rng.standard_normal(shape[-1]), rng.standard_normal(shape)
+    ours = [bp.Tensor(a, dtype="float64", requires_grad=name in grads) for a, name in zip((x, w, b), "xwb")]
+    theirs = [torch.tensor(a, requires_grad=name in grads) for a, name in zip((x, w, b), "xwb")]
+    out = bp.normalization.LayerNormFn.apply(*ours, eps=1e-5)
+    tout = F.layer_norm(theirs[0], shape[-1:], theirs[1], theirs[2], eps=1e-5)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    out.backward(g)
+    tout.backward(torch.tensor(g))
+    for mine, reference, name in zip(ours, theirs, "xwb"):
+        if name in grads:
+            assert mine.grad.shape == reference.shape
+            np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-9, atol=1e-12)
+        else:
+            assert mine.grad is None
+
+
+def test_layer_norm_of_integers_is_computed_in_floating_point():
+    pixels = np.array([[200, 100, 250, 3]], dtype=np.uint8)  # row sums overflow uint8
+    out = bp.nn.LayerNorm(4)(bp.Tensor(pixels)).numpy()
+    x = pixels.astype(np.float64)
+    expected = (x - x.mean()) / np.sqrt(x.var() + 1e-5)
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+
+
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, 3)])
 def test_conv1d_and_maxpool1d_match_torch(stride, padding):
     rng = np.random.default_rng(5)

@@ -38,7 +38,7 @@ class LayerNormFn(Function):
         if rows.dtype.kind not in "fc":  # integers (pixels, counts): normalise as floats
             rows = rows.astype(xp.result_type(rows.dtype, weight.dtype))
         xhat = rows - (_row_sums(rows, xp) / n)[:, None]  # centred here, scaled below
-        var = _row_sums(xhat * xhat, xp) / n
+        var = xp.einsum("ij,ij->i", xhat, xhat) / n  # each row's dot with itself: no squared copy
         self.inv_std = 1.0 / xp.sqrt(var + eps)[:, None]
         xhat *= self.inv_std
         self.xhat, self.weight = xhat, weight

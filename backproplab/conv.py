@@ -177,6 +177,7 @@ class Conv2dFn(Function):
     """out[n, f] = sum_c (x[n, c] cross-correlated with weight[f, c]) + bias[f].
 
     The output has shape (N, F, OH, OW) and is stored batch last (see the module's text).
+    The bias is added inside the matrix product, as the weight of a window value that is always 1.
     """
 
     saves = (0, 1)
@@ -194,16 +195,18 @@ class Conv2dFn(Function):
         # more column of the weights, so no pass over the output adds it, and the backward
         # product that gives the weights' gradient gives the bias's as its last column.
         self.window_size, self.with_bias = c * kh * kw, bias is not None
-        cols = WORKSPACE.take(x, (self.window_size + self.with_bias, oh * ow * n), x.dtype)
+        rows = self.window_size + (1 if self.with_bias else 0)
+        cols = WORKSPACE.take(x, (rows, oh * ow * n), x.dtype)
         im2col(padded, kh, kw, stride, out=cols[:self.window_size])
         if self.with_bias:
             cols[-1] = 1
         self.cols, self.weight, self.out_hw = cols, weight, (oh, ow)
-        weights = weight.reshape(f, -1)  # (F, C*kh*kw), and [weight | bias] with a bias
-        if self.with_bias:
-            weights = self.xp.concatenate([weights, bias.reshape(f, 1).astype(weights.dtype)], axis=1)
         # (F, OH*OW*N), of the type weight @ cols would have (uint8 images give floats)
         out = self.xp.empty((f, cols.shape[1]), dtype=self.xp.result_type(x.dtype, weight.dtype))
+        weights = weight.reshape(f, -1)  # (F, C*kh*kw); [weight | bias] with a bias, in out's type
+        if self.with_bias:
+            weights = self.xp.concatenate([weights, bias.reshape(f, 1)], axis=1)
+            weights = weights.astype(out.dtype, copy=False)
         for block in pixel_blocks(cols, f):  # one matrix product, or a few for thin filter banks
             self.xp.matmul(weights, cols[:, block], out=out[:, block])
         return out.reshape(f, oh, ow, n).transpose(3, 0, 1, 2)  # (N, F, OH, OW), a view
@@ -213,10 +216,12 @@ class Conv2dFn(Function):
         g2 = g.transpose(1, 2, 3, 0).reshape(f, -1)  # (F, OH*OW*N): no copy if g is batch last
         gw = gb = gx = None
         wants_bias_grad = self.with_bias and self.needs_grad[2]
-        if self.needs_grad[1] or wants_bias_grad:
-            both = self._weights_grad(g2)  # (F, C*kh*kw [+ 1]): [dweight | dbias]
-            gw = both[:, :self.window_size].reshape(self.weight.shape) if self.needs_grad[1] else None
-            gb = both[:, -1] if wants_bias_grad else None
+        if self.needs_grad[1]:
+            dweights = self._weights_grad(g2)  # (F, C*kh*kw [+ 1]): [dweight | dbias]
+            gw = dweights[:, :self.window_size].reshape(self.weight.shape)
+            gb = dweights[:, -1] if wants_bias_grad else None
+        elif wants_bias_grad:  # the bias alone: a sum, not a product over every window
+            gb = g2.sum(axis=1)
         if self.needs_grad[0]:
             dcols = WORKSPACE.take(g, (self.window_size, g2.shape[1]), self.cols.dtype)  # (C*kh*kw, P)
             for block in pixel_blocks(dcols, f):
@@ -229,7 +234,10 @@ class Conv2dFn(Function):
         return gx, gw, gb
 
     def _weights_grad(self, g2):
-        """sum over pixels of g2 (F, P) times the columns (K, P): (F, K), K rows of ``cols``."""
+        """sum over pixels of g2 (F, P) times the columns (K, P): (F, K).
+
+        K counts the rows of ``cols``: C*kh*kw, and the row of ones when there is a bias.
+        """
         blocks = pixel_blocks(self.cols, g2.shape[0])
         # (cols @ g2.T).T is g2 @ cols.T; BLAS runs it about twice as fast for few filters
         grad = self.cols[:, blocks[0]] @ g2[:, blocks[0]].T

@@ -196,6 +196,35 @@ def test_the_output_type_is_that_of_the_product():
         np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-3)  # values up to ~300
 
 
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("asks", ["x", "w", "b", "xw", "xb", "wb", "xwb"])
+def test_conv2d_gives_exactly_the_gradients_asked_for(asks, with_bias):
+    """The bias's gradient comes out of the weights' product, or alone when only it is asked."""
+    if asks == "b" and not with_bias:
+        return
+    rng = np.random.default_rng(11)
+    arrays = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    names = "xwb" if with_bias else "xw"
+    ours = [bp.Tensor(a, dtype="float64", requires_grad=name in asks) for a, name in zip(arrays, names)]
+    theirs = [torch.tensor(a, requires_grad=name in asks) for a, name in zip(arrays, names)]
+    out = conv.Conv2dFn.apply(*ours, stride=2, padding=1)
+    tout = F.conv2d(*theirs, stride=2, padding=1)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    tout.backward(torch.tensor(g))
+    for name, a, ta in zip(names, ours, theirs):
+        if name in asks:
+            np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-10, atol=1e-10, err_msg=name)
+        else:
+            assert a.grad is None, name
+
+
+def test_a_float64_bias_keeps_its_digits_in_a_float64_output():
+    x = bp.Tensor(np.zeros((1, 1, 2, 2)), dtype="float64")
+    w, b = bp.Tensor(np.ones((1, 1, 1, 1)), dtype="float32"), bp.Tensor([0.1], dtype="float64")
+    assert np.all(conv.Conv2dFn.apply(x, w, b).numpy() == 0.1)
+
+
 @pytest.mark.parametrize("pool", ["max", "avg"])
 def test_pooling_a_batch_last_input_with_a_batch_first_gradient_matches_torch(pool):
     """A Flatten after the pooling hands back its gradient batch first; the input is batch last."""

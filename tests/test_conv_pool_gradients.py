@@ -151,6 +151,22 @@ def test_a_retained_graph_and_two_forward_passes_keep_their_own_columns():
     np.testing.assert_allclose(first, tw.grad.numpy(), rtol=1e-10)
 
 
+def test_column_matrices_with_rows_apart_in_memory_give_the_same_numbers(monkeypatch):
+    """im2col writes into, and col2im reads from, matrices whose rows are padded in memory."""
+    rng = np.random.default_rng(6)
+    image = conv.batch_last(rng.standard_normal((3, 2, 9, 8)), padding=1)
+    for pad in (0, 5):
+        monkeypatch.setattr(conv, "ROW_PAD", pad)
+        cols, memory = conv.padded_rows(image, 2 * 3 * 3, 9 * 8 * 3, image.dtype)
+        assert memory.shape == (18, 9 * 8 * 3 + pad) and np.shares_memory(cols, memory)
+        conv.im2col(image, 3, 3, 1, out=cols)
+        np.testing.assert_array_equal(cols, conv.im2col(image, 3, 3, 1)[0])
+        np.testing.assert_array_equal(conv.col2im(cols, image.shape, 3, 3, 1, 9, 8),
+                                      conv.col2im(np.ascontiguousarray(cols), image.shape, 3, 3, 1, 9, 8))
+        x = rng.standard_normal((2, 3, 6, 5))
+        conv_against_torch(x, rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4), 1, 1)
+
+
 @pytest.mark.parametrize("blocks_on_this_cpu", [True, False])
 def test_a_thin_filter_bank_multiplied_in_pixel_blocks_matches_torch(monkeypatch, blocks_on_this_cpu):
     """Few filters and many pixels: on an AVX-512 CPU the products go in blocks (the last partial)."""

@@ -85,8 +85,8 @@ WORKSPACE = Workspace()
 # The column matrices have P = OH*OW*N columns, and with batches of 64 or 128 that is a
 # multiple of 1,024: every row would start at the same place of a 4 KiB page, so the rows a
 # matrix product reads together compete for the same few cache sets.  Rows ROW_PAD elements
-# longer than P (the extra ones never read) made LeNet's step about 15% faster and the wide
-# CNN's about 9% (benchmarks/README.md).
+# longer than P (the extra ones never read) made LeNet's training step 10-25% faster and the
+# wide CNN's about 8% on an AVX-512 CPU (benchmarks/README.md), with the same numbers.
 ROW_PAD = 16
 
 

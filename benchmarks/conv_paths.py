@@ -6,7 +6,10 @@
   and in the pooled output's own batch-last order (what ``MaxPool2dFn`` now copies it to);
 * the layout not taken: the three products of a convolution with the columns stored (K, P)
   (batch last, what ``conv.py`` does) and (P, K) (channels last), and what channels last
-  would cost in ``im2col`` and ``col2im`` for the wide CNN's layers.
+  would cost in ``im2col`` and ``col2im`` for the wide CNN's layers;
+* the column matrix's rows P elements apart in memory against ``conv.ROW_PAD`` elements more
+  (what ``conv.padded_rows`` gives), for LeNet's and the wide CNN's layers, and one product
+  with its matrix starting at a few different places in memory.
 
 Run:  python benchmarks/conv_paths.py [--threads 2]
 """
@@ -61,6 +64,7 @@ def pooling_gradient_order(rng, conv):
     for c, h, n in ((6, 24, 64), (16, 8, 64), (64, 16, 128), (64, 8, 128)):
         stored = np.maximum(rng.standard_normal((c, h, h, n), dtype=np.float32), 0)  # after a ReLU
         pool = conv.MaxPool2dFn()
+        pool.needs_grad = (True,)  # as when its input asks for a gradient: the winners are kept
         best = pool.forward(stored.transpose(3, 0, 1, 2), kernel=2)
         first = rng.standard_normal(best.shape, dtype=np.float32)  # batch first, C-contiguous
         aligned = best_ms(lambda: pool.backward(first))
@@ -105,6 +109,35 @@ def channels_last(rng):
               f"{best_ms(col2im_hwnc):.2f}")
 
 
+def padded_rows(rng, conv):
+    print(f"\nColumn matrices with rows P apart and P + {conv.ROW_PAD} apart in memory (ms): the forward")
+    print("product (F, K) x (K, P), the weight gradient (K, P) x (P, F), and the input gradient's")
+    print("(K, F) x (F, P) written into such a matrix")
+    print("| layer | F | K | P | forward | forward, padded | weight grad | weight grad, padded "
+          "| input grad | input grad, padded |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    layers = (("LeNet 2", 16, 151, 4096), ("wide 1", 32, 28, 131072), ("wide 2", 64, 289, 32768),
+              ("wide 3", 64, 577, 8192))
+    for name, f, k, p in layers:
+        w, g = rng.standard_normal((f, k), dtype=np.float32), rng.standard_normal((f, p), dtype=np.float32)
+        out, times = np.empty((f, p), np.float32), []
+        for pad in (0, conv.ROW_PAD):
+            cols = np.empty((k, p + pad), np.float32)[:, :p]
+            cols[...] = rng.standard_normal((k, p), dtype=np.float32)
+            times.append((best_ms(lambda: np.matmul(w, cols, out=out)), best_ms(lambda: cols @ g.T),
+                          best_ms(lambda: np.matmul(w.T, g, out=cols))))
+        print(f"| {name} | {f} | {k} | {p} | " + " | ".join(f"{times[0][i]:.3f} | {times[1][i]:.3f}"
+                                                          for i in range(3)) + " |")
+    f, k, p = 16, 151, 4096
+    w, memory = rng.standard_normal((f, k), dtype=np.float32), np.empty(k * p + 1024, np.float32)
+    offsets = []
+    for start in (0, 4, 8, 16, 32, 64, 128):  # elements: 16 to 512 bytes further on
+        cols = memory[start:start + k * p].reshape(k, p)
+        cols[...] = 1.0
+        offsets.append(f"{start * 4} B {best_ms(lambda: w @ cols, 21):.3f}")
+    print(f"({f}, {k}) x ({k}, {p}), the matrix starting further on in memory (ms): " + ", ".join(offsets))
+
+
 def main():
     threads_from_command_line(__doc__)
     from backproplab import conv
@@ -113,6 +146,7 @@ def main():
     thin_filter_banks(rng, conv)
     pooling_gradient_order(rng, conv)
     channels_last(rng)
+    padded_rows(rng, conv)
 
 
 if __name__ == "__main__":

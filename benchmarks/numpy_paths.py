@@ -10,7 +10,9 @@
   1/(1 + e^-z) in place against (1 + tanh(z/2))/2;
 * max-pooling's winning offset written through a mask against ``maximum(winner, k * larger)``;
 * ``LSTMFn``'s forward and backward on notebook 11's sizes (batch 32, 48 steps, 32 inputs,
-  128 units).
+  128 units);
+* what ``LayerNormFn`` sums with: each row's sum as ``sum(axis=1)`` against a product with a
+  vector of ones, and each row's sum of squares through a squared copy against ``einsum``.
 
 Run:  python benchmarks/numpy_paths.py [--threads 2]
 """
@@ -73,6 +75,7 @@ def main():
     backward = best_of(lambda: fn.backward(upstream), 5, 5)
     print(f"LSTMFn ({n}, {t}, {d_in}) -> {hidden}: forward {forward / 1e3:.2f} ms, "
           f"backward {backward / 1e3:.2f} ms")
+    layer_norm_sums(rng)
 
 
 def lstm_layouts(rng):
@@ -114,6 +117,17 @@ def lstm_layouts(rng):
                      3, 5)
     print(f"winner index of {larger.size} windows: through a mask {masked:7.1f} µs, "
           f"maximum(winner, k * larger) {by_max:6.1f} µs")
+
+
+def layer_norm_sums(rng):
+    for samples, features in ((512, 32), (8192, 256)):
+        rows = rng.standard_normal((samples, features)).astype(np.float32)
+        ones = np.ones(features, np.float32)
+        summed, product = best_of(lambda: rows.sum(axis=1), 3, 5), best_of(lambda: rows @ ones, 3, 5)
+        squared = best_of(lambda: (rows * rows).sum(axis=1), 3, 5)
+        dotted = best_of(lambda: np.einsum("ij,ij->i", rows, rows), 3, 5)
+        print(f"row sums of ({samples}, {features}): sum(axis=1) {summed:7.1f} µs, @ ones {product:7.1f} µs; "
+              f"sums of squares: squared copy {squared:7.1f} µs, einsum {dotted:7.1f} µs")
 
 
 if __name__ == "__main__":

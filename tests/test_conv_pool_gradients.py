@@ -163,8 +163,18 @@ def test_column_matrices_with_rows_apart_in_memory_give_the_same_numbers(monkeyp
         np.testing.assert_array_equal(cols, conv.im2col(image, 3, 3, 1)[0])
         np.testing.assert_array_equal(conv.col2im(cols, image.shape, 3, 3, 1, 9, 8),
                                       conv.col2im(np.ascontiguousarray(cols), image.shape, 3, 3, 1, 9, 8))
-        x = rng.standard_normal((2, 3, 6, 5))
-        conv_against_torch(x, rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4), 1, 1)
+    # 8 images of 32 x 32: columns long enough for BLAS's blocked kernels
+    x, w, b = rng.standard_normal((8, 3, 32, 32)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    results = []
+    for pad in (0, 16):  # the padding moves the rows in memory, never the numbers
+        monkeypatch.setattr(conv, "ROW_PAD", pad)
+        tensors = [bp.Tensor(a, dtype="float32", requires_grad=True) for a in (x, w, b)]
+        out = conv.Conv2dFn.apply(*tensors, stride=1, padding=1)
+        out.backward(np.cos(np.arange(out.size, dtype=np.float32)).reshape(out.shape))
+        results.append([out.numpy()] + [t.grad for t in tensors])
+    for unpadded, padded in zip(*results):
+        np.testing.assert_array_equal(unpadded, padded)
+    conv_against_torch(x, w, b, 1, 1)
 
 
 @pytest.mark.parametrize("blocks_on_this_cpu", [True, False])

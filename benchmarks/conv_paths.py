@@ -109,7 +109,8 @@ def channels_last(rng):
               f"{best_ms(col2im_hwnc):.2f}")
 
 
-def padded_rows(rng, conv):
+def row_padding(rng, conv):
+    """Products on column matrices with rows P apart against rows padded as conv.padded_rows pads them."""
     print(f"\nColumn matrices with rows P apart and P + {conv.ROW_PAD} apart in memory (ms): the forward")
     print("product (F, K) x (K, P), the weight gradient (K, P) x (P, F), and the input gradient's")
     print("(K, F) x (F, P) written into such a matrix")
@@ -146,7 +147,7 @@ def main():
     thin_filter_banks(rng, conv)
     pooling_gradient_order(rng, conv)
     channels_last(rng)
-    padded_rows(rng, conv)
+    row_padding(rng, conv)
 
 
 if __name__ == "__main__":

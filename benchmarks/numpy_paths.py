@@ -120,6 +120,7 @@ def lstm_layouts(rng):
 
 
 def layer_norm_sums(rng):
+    """The sums LayerNormFn takes: along rows by sum(axis=1) or @ ones, of squares by copy or einsum."""
     for samples, features in ((512, 32), (8192, 256)):
         rows = rng.standard_normal((samples, features)).astype(np.float32)
         ones = np.ones(features, np.float32)

@@ -117,19 +117,33 @@ def im2col(t, kh: int, kw: int, stride: int, out=None):
     return out, (oh, ow)
 
 
-def col2im(cols, shape, kh: int, kw: int, stride: int, oh: int, ow: int):
+def _inside(offset: int, padding: int, stride: int, size: int, positions: int):
+    """The output positions [first, stop) whose window, at this kernel offset, lands on a pixel
+    of the image rather than its zero padding, and the pixel the first one lands on."""
+    first = max(0, -(-(padding - offset) // stride))  # ceil((padding - offset) / stride)
+    stop = min(positions, (size - 1 + padding - offset) // stride + 1)
+    return first, max(first, stop), offset + stride * first - padding
+
+
+def col2im(cols, shape, kh: int, kw: int, stride: int, oh: int, ow: int, padding: int = 0):
     """The adjoint of im2col: add every window's gradient back into a (C, H, W, N) image.
 
     One addition per kernel offset (i, j), each of a whole (C, OH, OW, N) block whose rows
     are contiguous runs of OW*N (stride 1) or N values: a loop over offsets, not over pixels.
+    ``shape`` is the image's, without padding: what a window took from the zero padding has
+    no pixel to go back to and is left out, so the result needs no cropping (or copying).
     """
     xp = backend.array_module(cols)
     c, h, w, n = shape
     grad = xp.zeros(shape, dtype=cols.dtype)
     blocks = cols.reshape(c, kh, kw, oh, ow, n)  # a view
     for i in range(kh):
+        first_row, stop_row, top = _inside(i, padding, stride, h, oh)
+        rows = slice(top, top + stride * (stop_row - first_row), stride)
         for j in range(kw):
-            grad[:, i:i + stride * oh:stride, j:j + stride * ow:stride] += blocks[:, i, j]
+            first_col, stop_col, left = _inside(j, padding, stride, w, ow)
+            columns = slice(left, left + stride * (stop_col - first_col), stride)
+            grad[:, rows, columns] += blocks[:, i, j, first_row:stop_row, first_col:stop_col]
     return grad
 
 
@@ -204,7 +218,7 @@ class Conv2dFn(Function):
         n = x.shape[0]
         self.stride, self.padding, self.kernel = stride, padding, (kh, kw)
         padded = batch_last(x, padding)  # (C, H + 2p, W + 2p, N)
-        self.padded_shape = padded.shape
+        self.image_shape = (c, x.shape[2], x.shape[3], n)  # batch last, without the padding
         oh, ow = output_size(x.shape[2], kh, stride, padding), output_size(x.shape[3], kw, stride, padding)
         self.xp = backend.array_module(x)
         # The bias rides in the product: a row of ones under the columns and the bias as one
@@ -242,10 +256,8 @@ class Conv2dFn(Function):
             dcols, dcols_memory = padded_rows(g, self.window_size, g2.shape[1], self.cols.dtype)
             for block in pixel_blocks(dcols, f):
                 self.xp.matmul(self.weight.reshape(f, -1).T, g2[:, block], out=dcols[:, block])
-            padded = col2im(dcols, self.padded_shape, *self.kernel, self.stride, *self.out_hw)
+            grad = col2im(dcols, self.image_shape, *self.kernel, self.stride, *self.out_hw, self.padding)
             WORKSPACE.give(dcols_memory)
-            p = self.padding
-            grad = padded[:, p:padded.shape[1] - p, p:padded.shape[2] - p] if p else padded
             gx = grad.transpose(3, 0, 1, 2)  # (N, C, H, W), batch last like the forward pass
         return gx, gw, gb
 
@@ -345,9 +357,14 @@ class MaxPool2dFn(_Pool2dFn):
         index_type = xp.uint8 if len(offsets) <= 256 else xp.int32
         self.winner = winner = xp.zeros_like(best, dtype=index_type)
         larger, k_where_larger = xp.empty_like(best, dtype=bool), xp.empty_like(winner)
+        new_best = xp.empty_like(best)
         for k, where in enumerate(offsets[1:], start=1):
-            xp.greater(x[where], best, out=larger)  # strictly: on a tie the earlier offset stays
-            xp.maximum(best, x[where], out=best)
+            # The new maximum is larger than the old exactly where this offset's value is
+            # (strictly: on a tie the earlier offset stays). Comparing the two maxima, not the
+            # input, reads the input once per offset instead of twice.
+            xp.maximum(best, x[where], out=new_best)
+            xp.greater(new_best, best, out=larger)
+            best, new_best = new_best, best
             # k grows with each offset, so max(winner, k where larger else 0) is "k where larger"
             # (and much faster than an assignment through a mask)
             xp.maximum(winner, xp.multiply(larger, index_type(k), out=k_where_larger), out=winner)

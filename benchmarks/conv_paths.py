@@ -9,7 +9,9 @@
   would cost in ``im2col`` and ``col2im`` for the wide CNN's layers;
 * the column matrix's rows P elements apart in memory against ``conv.ROW_PAD`` elements more
   (what ``conv.padded_rows`` gives), for LeNet's and the wide CNN's layers, and one product
-  with its matrix starting at a few different places in memory.
+  with its matrix starting at a few different places in memory;
+* ``col2im`` onto the padded image (then cropped and copied) against onto the pixels inside
+  only, and max-pooling's forward reading each window offset twice against once.
 
 Run:  python benchmarks/conv_paths.py [--threads 2]
 """
@@ -139,6 +141,48 @@ def row_padding(rng, conv):
     print(f"({f}, {k}) x ({k}, {p}), the matrix starting further on in memory (ms): " + ", ".join(offsets))
 
 
+def padding_and_pool_passes(rng, conv):
+    """col2im with and without the padding; max-pooling's forward reading each offset once or twice."""
+    print("\nThe input gradient's col2im on the wide CNN's layers 2 and 3 (3x3, padding 1), in ms:")
+    print("onto the padded image, then the inside copied out in the pooling's order (before), and")
+    print("onto the pixels inside only (now)")
+    for c, h, n in ((32, 16, 128), (64, 8, 128)):
+        cols = rng.standard_normal((9 * c, h * h * n), dtype=np.float32)
+
+        def padded_then_copied():
+            whole = conv.col2im(cols, (c, h + 2, h + 2, n), 3, 3, 1, h, h)
+            return np.ascontiguousarray(whole[:, 1:-1, 1:-1])
+
+        inside = best_ms(lambda: conv.col2im(cols, (c, h, h, n), 3, 3, 1, h, h, padding=1))
+        print(f"({n}, {c}, {h}, {h}): before {best_ms(padded_then_copied):.3f}, now {inside:.3f}")
+
+    print("\nMax-pooling's forward (2x2) with its winners, on the wide CNN's ReLU outputs (ms): the")
+    print("input compared with the maximum so far and then maxed into it (read twice per offset,")
+    print("before), and the maxima compared with each other (read once, now)")
+
+    def read_twice(x, offsets):
+        best = x[offsets[0]].copy(order="K")
+        winner = np.zeros_like(best, dtype=np.uint8)
+        larger, k_where_larger = np.empty_like(best, dtype=bool), np.empty_like(winner)
+        for k, where in enumerate(offsets[1:], start=1):
+            np.greater(x[where], best, out=larger)
+            np.maximum(best, x[where], out=best)
+            np.maximum(winner, np.multiply(larger, np.uint8(k), out=k_where_larger), out=winner)
+        np.isnan(best).any()  # as MaxPool2dFn checks for NaNs
+        return best, winner
+
+    for c, h, n in ((32, 32, 128), (64, 16, 128), (64, 8, 128)):
+        x = np.maximum(rng.standard_normal((c, h, h, n), dtype=np.float32), 0).transpose(3, 0, 1, 2)
+        pool = conv.MaxPool2dFn()
+        pool.needs_grad = (True,)
+        now = best_ms(lambda: pool.forward(x, kernel=2))
+        before_best, before_winner = read_twice(x, pool.offsets)
+        assert np.array_equal(before_best, pool.forward(x, kernel=2))
+        assert np.array_equal(before_winner, pool.winner)
+        print(f"input ({n}, {c}, {h}, {h}): before {best_ms(lambda: read_twice(x, pool.offsets)):.3f}, "
+              f"now {now:.3f}")
+
+
 def main():
     threads_from_command_line(__doc__)
     from backproplab import conv
@@ -148,6 +192,7 @@ def main():
     pooling_gradient_order(rng, conv)
     channels_last(rng)
     row_padding(rng, conv)
+    padding_and_pool_passes(rng, conv)
 
 
 if __name__ == "__main__":

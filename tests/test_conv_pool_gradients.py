@@ -177,6 +177,27 @@ def test_column_matrices_with_rows_apart_in_memory_give_the_same_numbers(monkeyp
     conv_against_torch(x, w, b, 1, 1)
 
 
+@settings(max_examples=60, deadline=None)
+@given(kernel=st.integers(1, 4), stride=st.integers(1, 3), padding=st.integers(0, 4),
+       height=st.integers(1, 9), width=st.integers(1, 9))
+def test_col2im_leaves_out_the_padding_and_is_the_adjoint_of_im2col(kernel, stride, padding, height, width):
+    """<im2col(padded x), cols> = <x, col2im(cols)>, with any padding, even one wider than the kernel."""
+    oh = conv.output_size(height, kernel, stride, padding)
+    ow = conv.output_size(width, kernel, stride, padding)
+    if oh < 1 or ow < 1:
+        return
+    rng = np.random.default_rng(kernel * 1000 + stride * 100 + padding * 10 + height + width)
+    image = rng.standard_normal((2, height, width, 3))  # (C, H, W, N), batch last
+    padded = conv.batch_last(image.transpose(3, 0, 1, 2), padding)
+    cols, _ = conv.im2col(padded, kernel, kernel, stride)
+    upstream = rng.standard_normal(cols.shape)
+    grad = conv.col2im(upstream, image.shape, kernel, kernel, stride, oh, ow, padding)
+    assert grad.shape == image.shape and grad.flags.c_contiguous
+    np.testing.assert_allclose(np.sum(cols * upstream), np.sum(image * grad), rtol=1e-10)
+    whole = conv.col2im(upstream, padded.shape, kernel, kernel, stride, oh, ow)  # onto the padding too
+    np.testing.assert_array_equal(grad, whole[:, padding:padding + height, padding:padding + width])
+
+
 @pytest.mark.parametrize("blocks_on_this_cpu", [True, False])
 def test_a_thin_filter_bank_multiplied_in_pixel_blocks_matches_torch(monkeypatch, blocks_on_this_cpu):
     """Few filters and many pixels: on an AVX-512 CPU the products go in blocks (the last partial)."""

@@ -228,7 +228,8 @@ class ReLUFn(Function):
 
     def forward(self, a):
         self.mask = a > 0
-        return a * self.mask
+        # max(a, 0) and not a * mask: -inf * 0 is NaN, and relu(-inf) is 0
+        return backend.array_module(a).maximum(a, 0)
 
     def backward(self, g):
         return (g * self.mask,)  # slope 1 where a > 0, else 0 (0 at a = 0, as PyTorch)

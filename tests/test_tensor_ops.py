@@ -85,6 +85,16 @@ def test_unary_op_against_finite_differences_and_torch(name):
     check()
 
 
+@pytest.mark.parametrize("name", ["neg", "tanh", "sigmoid", "relu", "abs", "gelu_tanh", "gelu_exact", "clip"])
+def test_activations_at_infinities_zeros_and_nan_give_torchs_values(name):
+    """No value here is a silent NaN where PyTorch gives a number (relu(-inf) is 0, not -inf * 0)."""
+    ours, theirs, _ = UNARY[name]
+    values = np.array([-np.inf, -1e30, -3.0, -0.0, 0.0, 2.0, 1e30, np.inf, np.nan])
+    with np.errstate(all="ignore"):  # only the values are compared here
+        out = ours(tensor(values, grad=False)).numpy()
+    np.testing.assert_allclose(out, theirs(torch.tensor(values)).numpy(), rtol=1e-12, atol=0)
+
+
 BINARY = {
     "add": (lambda a, b: a + b, None),
     "sub": (lambda a, b: a - b, None),

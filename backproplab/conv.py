@@ -1,4 +1,4 @@
-"""Convolution and pooling: forward and backward side by side.
+"""Convolution: forward and backward side by side (pooling is in pooling.py).
 
 A convolution slides a small filter over the image.  ``Conv2dFn`` does it without Python
 loops over pixels: ``im2col`` cuts every filter-sized window out of the image through a
@@ -21,10 +21,9 @@ batch last once, before its first convolution.
 from __future__ import annotations
 
 from . import backend
-from .grad_mode import is_grad_enabled
 from .tensor import Function
 
-__all__ = ["Conv2dFn", "MaxPool2dFn", "AvgPool2dFn", "batch_last", "im2col", "col2im", "output_size"]
+__all__ = ["Conv2dFn", "batch_last", "im2col", "col2im", "output_size"]
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -32,8 +31,8 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def batch_last(x, padding: int = 0):
-    """The (N, C, H, W) array ``x`` as a C-contiguous (C, H + 2p, W + 2p, N) array, zero-padded.
+def batch_last(x, padding: int = 0, fill=0):
+    """The (N, C, H, W) array ``x`` as a C-contiguous (C, H + 2p, W + 2p, N) array, padded with ``fill``.
 
     No copy when ``x`` is already a batch-last view (what the layers here return) and no
     padding is asked for; otherwise one copy, straight into place.
@@ -44,7 +43,7 @@ def batch_last(x, padding: int = 0):
         return t if t.flags.c_contiguous else xp.ascontiguousarray(t)
     c, h, w, n = t.shape
     p = padding
-    padded = xp.zeros((c, h + 2 * p, w + 2 * p, n), dtype=x.dtype)
+    padded = xp.full((c, h + 2 * p, w + 2 * p, n), fill, dtype=x.dtype)
     padded[:, p:p + h, p:p + w] = t
     return padded
 
@@ -279,144 +278,3 @@ class Conv2dFn(Function):
         memory = getattr(self, "cols_memory", None)
         if memory is not None and WORKSPACE is not None:
             WORKSPACE.give(memory)
-
-
-def _check_pool_input(x, kernel: int, stride: int, name: str):
-    if x.ndim != 4:
-        raise ValueError(f"{name} expects input of shape (batch, channels, height, width); "
-                         f"got {tuple(x.shape)}.")
-    if output_size(x.shape[2], kernel, stride, 0) < 1 or output_size(x.shape[3], kernel, stride, 0) < 1:
-        raise ValueError(f"{name}: a {kernel}x{kernel} window does not fit an input of "
-                         f"{x.shape[2]}x{x.shape[3]}.")
-
-
-def _in_memory_order_of(g, pooled):
-    """``g`` stored in the memory order of ``pooled`` (one copy, only when they differ).
-
-    The k*k passes of a pooling's backward pair each window offset of the input with the
-    upstream gradient; when that gradient arrives batch first (e.g. from a Flatten) and the
-    input is batch last, every pass would pair mismatched strides.  Copying ``g`` once into
-    the pooled output's order makes all of them read and write matching runs.
-    """
-    if [s // g.itemsize for s in g.strides] == [s // pooled.itemsize for s in pooled.strides]:
-        return g
-    aligned = backend.array_module(g).empty_like(pooled, dtype=g.dtype)  # pooled's memory order
-    aligned[...] = g
-    return aligned
-
-
-def _offsets(x, kernel: int, stride: int):
-    """For each (i, j) in the window, the index of the strided view at that offset: (N, C, OH, OW).
-
-    Pooling then works offset by offset on whole arrays: a loop over the k*k window
-    positions, never over pixels.  The views keep the input's memory layout, so on a batch-
-    last input every one of them is made of contiguous runs of N values.
-    """
-    oh = output_size(x.shape[2], kernel, stride, 0)
-    ow = output_size(x.shape[3], kernel, stride, 0)
-    for i in range(kernel):
-        for j in range(kernel):
-            yield (slice(None), slice(None), slice(i, i + stride * oh, stride),
-                   slice(j, j + stride * ow, stride))
-
-
-class _Pool2dFn(Function):
-    """What both poolings share: the checks, and the window offsets."""
-
-    name_for_errors = "Pool2d"
-
-    def _setup(self, x, kernel, stride):
-        stride = stride or kernel
-        _check_pool_input(x, kernel, stride, self.name_for_errors)
-        self.x_shape, self.kernel, self.stride = x.shape, kernel, stride
-        self.offsets = list(_offsets(x, kernel, stride))
-        return self.offsets
-
-
-class MaxPool2dFn(_Pool2dFn):
-    """The largest value of each window; the gradient goes to that value's position.
-
-    The forward pass notes which window offset held each maximum (as PyTorch keeps the
-    indices), so the backward pass only routes the gradient there.  Where several positions
-    share the maximum, the first (in row-major window order) gets the gradient, as in PyTorch.
-    """
-
-    saves = ()
-    name_for_errors = "MaxPool2d"
-
-    def forward(self, x, kernel=2, stride=None):
-        xp = backend.array_module(x)
-        offsets = self._setup(x, kernel, stride)
-        best = x[offsets[0]].copy(order="K")  # keeps x's memory layout
-        self.x = x  # backward uses its shape and memory layout, never its values
-        if not (self.needs_grad[0] and is_grad_enabled()):  # no backward pass will ask where
-            for where in offsets[1:]:
-                xp.maximum(best, x[where], out=best)  # one element-wise max per window position
-            return best
-        # winner[window] = the offset k holding its maximum so far; a small integer per window
-        index_type = xp.uint8 if len(offsets) <= 256 else xp.int32
-        self.winner = winner = xp.zeros_like(best, dtype=index_type)
-        larger, k_where_larger = xp.empty_like(best, dtype=bool), xp.empty_like(winner)
-        new_best = xp.empty_like(best)
-        for k, where in enumerate(offsets[1:], start=1):
-            # The new maximum is larger than the old exactly where this offset's value is
-            # (strictly: on a tie the earlier offset stays). Comparing the two maxima, not the
-            # input, reads the input once per offset instead of twice.
-            xp.maximum(best, x[where], out=new_best)
-            xp.greater(new_best, best, out=larger)
-            best, new_best = new_best, best
-            # k grows with each offset, so max(winner, k where larger else 0) is "k where larger"
-            # (and much faster than an assignment through a mask)
-            xp.maximum(winner, xp.multiply(larger, index_type(k), out=k_where_larger), out=winner)
-        if best.dtype.kind == "f" and xp.isnan(best).any():  # a NaN is a window's maximum and
-            for k, where in enumerate(offsets):  # takes its gradient (the last NaN, as PyTorch)
-                xp.copyto(winner, index_type(k), where=xp.isnan(x[where]))
-        return best
-
-    def backward(self, g):
-        xp = backend.array_module(g)
-        g = _in_memory_order_of(g, self.winner)
-        x, kernel, stride = self.x, self.kernel, self.stride
-        # Windows that tile the input exactly cover each pixel once, and the loop below writes
-        # every one of them: no zeroing first.  (The same memory layout as the input.)
-        tiled = stride == kernel and x.shape[2] % kernel == 0 and x.shape[3] % kernel == 0
-        grad = xp.empty_like(x) if tiled else xp.zeros_like(x)
-        hit = xp.empty_like(self.winner, dtype=bool)
-        for k, where in enumerate(self.offsets):
-            xp.equal(self.winner, k, out=hit)
-            if stride < kernel:  # overlapping windows share pixels: add
-                grad[where] += g * hit
-            else:  # each input pixel belongs to one window: write, no read-modify-write
-                xp.multiply(g, hit, out=grad[where])
-        return (grad,)
-
-
-class AvgPool2dFn(_Pool2dFn):
-    """The mean of each window; the gradient is shared equally by the window's positions."""
-
-    saves = ()
-    name_for_errors = "AvgPool2d"
-
-    def forward(self, x, kernel=2, stride=None):
-        offsets = self._setup(x, kernel, stride)
-        self.x = x  # backward uses its shape and memory layout, never its values
-        total = x[offsets[0]] + x[offsets[1]] if len(offsets) > 1 else x[offsets[0]].copy()
-        for where in offsets[2:]:
-            total += x[where]
-        total /= kernel * kernel
-        return total
-
-    def backward(self, g):
-        xp = backend.array_module(g)
-        grad = xp.zeros_like(self.x)
-        # each window's share, stored in the memory order of the input's window views (as the
-        # output was): the passes below then pair matching runs, whatever order g came in
-        share = xp.empty_like(self.x[self.offsets[0]], dtype=g.dtype)
-        xp.divide(g, self.kernel * self.kernel, out=share)
-        overlapping = self.stride < self.kernel
-        for where in self.offsets:
-            if overlapping:
-                grad[where] += share
-            else:
-                grad[where] = share
-        return (grad,)

@@ -58,23 +58,23 @@ def thin_filter_banks(rng, conv):
         print(f"| {f} | {k} | {p} | " + " | ".join(f"{t:.3f}" for t in times) + " |")
 
 
-def pooling_gradient_order(rng, conv):
+def pooling_gradient_order(rng, pooling):
     print("\nMax-pooling backward (2x2) of a batch-last input, given a batch-first gradient (ms):")
     print("its k*k passes on the gradient as given (the code before), and after one copy into the")
     print("pooled output's order (the code now)")
     as_given = lambda g, pooled: g  # noqa: E731 - skips the alignment, as before
     for c, h, n in ((6, 24, 64), (16, 8, 64), (64, 16, 128), (64, 8, 128)):
         stored = np.maximum(rng.standard_normal((c, h, h, n), dtype=np.float32), 0)  # after a ReLU
-        pool = conv.MaxPool2dFn()
+        pool = pooling.MaxPool2dFn()
         pool.needs_grad = (True,)  # as when its input asks for a gradient: the winners are kept
         best = pool.forward(stored.transpose(3, 0, 1, 2), kernel=2)
         first = rng.standard_normal(best.shape, dtype=np.float32)  # batch first, C-contiguous
         aligned = best_ms(lambda: pool.backward(first))
-        conv._in_memory_order_of, align = as_given, conv._in_memory_order_of
+        pooling._in_memory_order_of, align = as_given, pooling._in_memory_order_of
         try:
             before = best_ms(lambda: pool.backward(first))
         finally:
-            conv._in_memory_order_of = align
+            pooling._in_memory_order_of = align
         print(f"input ({n}, {c}, {h}, {h}): as given {before:.3f}, aligned first {aligned:.3f}")
 
 
@@ -141,7 +141,7 @@ def row_padding(rng, conv):
     print(f"({f}, {k}) x ({k}, {p}), the matrix starting further on in memory (ms): " + ", ".join(offsets))
 
 
-def padding_and_pool_passes(rng, conv):
+def padding_and_pool_passes(rng, conv, pooling):
     """col2im with and without the padding; max-pooling's forward reading each offset once or twice."""
     print("\nThe input gradient's col2im on the wide CNN's layers 2 and 3 (3x3, padding 1), in ms:")
     print("onto the padded image, then the inside copied out in the pooling's order (before), and")
@@ -173,7 +173,7 @@ def padding_and_pool_passes(rng, conv):
 
     for c, h, n in ((32, 32, 128), (64, 16, 128), (64, 8, 128)):
         x = np.maximum(rng.standard_normal((c, h, h, n), dtype=np.float32), 0).transpose(3, 0, 1, 2)
-        pool = conv.MaxPool2dFn()
+        pool = pooling.MaxPool2dFn()
         pool.needs_grad = (True,)
         now = best_ms(lambda: pool.forward(x, kernel=2))
         before_best, before_winner = read_twice(x, pool.offsets)
@@ -185,14 +185,14 @@ def padding_and_pool_passes(rng, conv):
 
 def main():
     threads_from_command_line(__doc__)
-    from backproplab import conv
+    from backproplab import conv, pooling
 
     rng = np.random.default_rng(0)
     thin_filter_banks(rng, conv)
-    pooling_gradient_order(rng, conv)
+    pooling_gradient_order(rng, pooling)
     channels_last(rng)
     row_padding(rng, conv)
-    padding_and_pool_passes(rng, conv)
+    padding_and_pool_passes(rng, conv, pooling)
 
 
 if __name__ == "__main__":

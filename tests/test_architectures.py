@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab import conv
+from backproplab import conv, pooling
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -58,7 +58,7 @@ def test_conv2d_gradients_match_torch(stride, padding):
 def test_pooling_matches_torch_and_finite_differences(kernel, stride):
     rng = np.random.default_rng(1)
     x = rng.permutation(2 * 3 * 6 * 7).reshape(2, 3, 6, 7) / 10.0  # distinct: no ties in max
-    for ours, theirs in ((conv.MaxPool2dFn, F.max_pool2d), (conv.AvgPool2dFn, F.avg_pool2d)):
+    for ours, theirs in ((pooling.MaxPool2dFn, F.max_pool2d), (pooling.AvgPool2dFn, F.avg_pool2d)):
         X, tx = t64(x), torch.tensor(x, requires_grad=True)
         out, tout = ours.apply(X, kernel=kernel, stride=stride), theirs(tx, kernel, stride)
         np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
@@ -217,6 +217,10 @@ def test_new_layers_run_on_the_guard_device():
     with bp.backend.simulate_gpu():
         model = bp.nn.Sequential(bp.nn.Conv2d(1, 2, 3, padding=1, seed=0), bp.nn.ReLU(), bp.nn.MaxPool2d(2),
                                  bp.nn.AvgPool2d(2), bp.nn.Flatten(), bp.nn.Linear(8, 3, seed=1)).to("gpu")
+        padded = bp.nn.Sequential(bp.nn.MaxPool2d(3, stride=2, padding=1), bp.nn.AvgPool2d(3, 1, padding=1))
+        x = bp.Tensor(np.random.default_rng(1).standard_normal((2, 1, 7, 7)), device="gpu", requires_grad=True)
+        padded(x).sum().backward()
+        assert x.grad is not None and padded(x).shape == (2, 1, 4, 4)
         x = bp.Tensor(np.random.default_rng(0).standard_normal((2, 1, 8, 8))).to("gpu")
         loss = bp.losses.cross_entropy(model(x), [0, 2])
         loss.backward()

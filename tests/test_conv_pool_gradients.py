@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import backproplab as bp
-from backproplab import conv
+from backproplab import conv, pooling
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -45,9 +45,10 @@ def test_conv2d_matches_torch_for_any_stride_padding_and_size(n, c, f, h, w, k, 
                        rng.standard_normal(f), stride, padding)
 
 
-def pool_against_torch(ours, theirs, x, kernel, stride):
+def pool_against_torch(ours, theirs, x, kernel, stride, padding=0):
     X, tx = t64(x), torch.tensor(x, requires_grad=True)
-    out, tout = ours.apply(X, kernel=kernel, stride=stride), theirs(tx, kernel, stride)
+    out = ours.apply(X, kernel=kernel, stride=stride, padding=padding)
+    tout = theirs(tx, kernel, stride, padding)
     np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
     g = np.random.default_rng(2).standard_normal(out.shape)
     out.backward(g)
@@ -57,21 +58,48 @@ def pool_against_torch(ours, theirs, x, kernel, stride):
 
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(1, 11), w=st.integers(1, 11),
-       kernel=st.integers(1, 4), stride=st.one_of(st.none(), st.integers(1, 4)),
+       kernel=st.integers(1, 4), stride=st.one_of(st.none(), st.integers(1, 4)), padding=st.integers(0, 2),
        levels=st.sampled_from([3, 1000]), seed=st.integers(0, 2**16))
-def test_pooling_matches_torch_for_any_stride_and_size_with_ties(n, c, h, w, kernel, stride, levels, seed):
+def test_pooling_matches_torch_for_any_stride_padding_and_size_with_ties(n, c, h, w, kernel, stride, padding,
+                                                                         levels, seed):
     """``levels=3``: few distinct values, so most windows hold their maximum more than once."""
-    if h < kernel or w < kernel:
+    padding = min(padding, kernel // 2)
+    if h + 2 * padding < kernel or w + 2 * padding < kernel:
         return
-    x = np.random.default_rng(seed).integers(0, levels, (n, c, h, w)).astype(np.float64)
-    pool_against_torch(conv.MaxPool2dFn, F.max_pool2d, x, kernel, stride)
-    pool_against_torch(conv.AvgPool2dFn, F.avg_pool2d, x, kernel, stride)
+    x = np.random.default_rng(seed).integers(0, levels, (n, c, h, w)).astype(np.float64) - levels // 2
+    pool_against_torch(pooling.MaxPool2dFn, F.max_pool2d, x, kernel, stride, padding)
+    pool_against_torch(pooling.AvgPool2dFn, F.avg_pool2d, x, kernel, stride, padding)
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(3, 2, 1), (2, 1, 1), (4, 3, 2), (5, 1, 2)])
+def test_padded_max_pooling_of_minus_infinity_gives_the_first_pixel_the_gradient(kernel, stride, padding):
+    """The padding is the lowest value too, yet a window of -inf pixels sends its gradient to one."""
+    x = np.random.default_rng(7).standard_normal((2, 2, 7, 6))
+    x[0] = -np.inf  # whole images of -inf
+    x[1, 0, :3, :3] = -np.inf  # and a corner
+    x[1, 1, 0, 0] = np.nan
+    pool_against_torch(pooling.MaxPool2dFn, F.max_pool2d, x, kernel, stride, padding)
+    finite = np.nan_to_num(x, neginf=-3.0)
+    pool_against_torch(pooling.AvgPool2dFn, F.avg_pool2d, finite, kernel, stride, padding)
+
+
+def test_pooling_layers_take_pytorchs_padding_and_refuse_more_than_half_a_window():
+    x = np.random.default_rng(8).standard_normal((2, 3, 9, 9))
+    pairs = ((bp.nn.MaxPool2d(3, stride=2, padding=1), torch.nn.MaxPool2d(3, stride=2, padding=1)),
+             (bp.nn.AvgPool2d(3, 1, 1), torch.nn.AvgPool2d(3, 1, 1)))
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(ours(t64(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-12)
+        assert "padding 1" in repr(ours)
+    with pytest.raises(ValueError, match="at most 1"):
+        bp.nn.MaxPool2d(3, padding=2)
+    with pytest.raises(ValueError, match="between 0 and half the window"):
+        pooling.AvgPool2dFn.apply(t64(x), kernel=2, padding=2)
 
 
 def test_max_pooling_of_relu_zeros_gives_the_first_zero_the_gradient():
     x = np.zeros((1, 1, 4, 4))
     x[0, 0, 0, 1] = x[0, 0, 3, 3] = 2.0  # two windows with a maximum, two of only zeros
-    pool_against_torch(conv.MaxPool2dFn, F.max_pool2d, x, 2, None)
+    pool_against_torch(pooling.MaxPool2dFn, F.max_pool2d, x, 2, None)
 
 
 @pytest.mark.parametrize("kernel, stride", [(2, None), (3, 1), (3, 2)])
@@ -79,13 +107,13 @@ def test_max_pooling_gives_a_nan_window_its_nan_and_the_gradient_to_the_last_nan
     x = np.random.default_rng(5).standard_normal((2, 2, 6, 7))
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[1, 1, 4, 4] = np.nan
     x[0, 1, 2, 2], x[1, 0, 3, 5] = np.inf, -np.inf
-    pool_against_torch(conv.MaxPool2dFn, F.max_pool2d, x, kernel, stride)
+    pool_against_torch(pooling.MaxPool2dFn, F.max_pool2d, x, kernel, stride)
 
 
 @pytest.mark.parametrize("needs_grad, grad_mode", [(True, True), (True, False), (False, True)])
 def test_max_pooling_keeps_its_winners_only_for_a_backward_pass(needs_grad, grad_mode):
     x = np.random.default_rng(6).standard_normal((2, 3, 8, 8))
-    fn = conv.MaxPool2dFn()
+    fn = pooling.MaxPool2dFn()
     fn.needs_grad = (needs_grad,)
     with bp.enable_grad() if grad_mode else bp.no_grad():
         out = fn.forward(x, kernel=2)
@@ -112,7 +140,7 @@ def test_conv_relu_pool_conv_chain_matches_torch_in_any_input_layout(layout):
     def chain(lib, x, w1, b1, w2, b2):
         if lib == "bp":
             h = conv.Conv2dFn.apply(x, w1, b1, stride=1, padding=1).relu()
-            h = conv.MaxPool2dFn.apply(h, kernel=2)
+            h = pooling.MaxPool2dFn.apply(h, kernel=2)
             return conv.Conv2dFn.apply(h, w2, b2, stride=2, padding=1)
         h = F.max_pool2d(F.conv2d(x, w1, b1, padding=1).relu(), 2)
         return F.conv2d(h, w2, b2, stride=2, padding=1)
@@ -278,7 +306,7 @@ def test_pooling_a_batch_last_input_with_a_batch_first_gradient_matches_torch(po
     rng = np.random.default_rng(7)
     x = batch_last_copy(rng.standard_normal((6, 3, 8, 10)))
     weights = rng.standard_normal((6, 3 * 4 * 5))
-    ours, theirs = conv.MaxPool2dFn if pool == "max" else conv.AvgPool2dFn, getattr(F, f"{pool}_pool2d")
+    ours, theirs = pooling.MaxPool2dFn if pool == "max" else pooling.AvgPool2dFn, getattr(F, f"{pool}_pool2d")
     X, tx = t64(x), torch.tensor(np.array(x), requires_grad=True)
     (ours.apply(X, kernel=2).reshape(6, -1) * bp.Tensor(weights, dtype="float64")).sum().backward()
     (theirs(tx, 2).reshape(6, -1) * torch.tensor(weights)).sum().backward()

@@ -16,9 +16,9 @@ from backproplab._guard import GuardArray, HostDeviceMixError
 
 PACKAGE = Path(bp.__file__).parent
 # Modules whose code touches tensor data: they must take their array module from the data.
-DEVICE_AGNOSTIC = ["ops.py", "functional.py", "optim.py", "inplace.py", "conv.py", "normalization.py",
-                   "nn/layers.py", "nn/containers.py", "nn/conv_layers.py", "nn/sequence.py",
-                   "nn/attention.py", "nn/normalization.py", "recurrent.py"]
+DEVICE_AGNOSTIC = ["ops.py", "functional.py", "optim.py", "inplace.py", "conv.py", "pooling.py",
+                   "normalization.py", "nn/layers.py", "nn/containers.py", "nn/conv_layers.py",
+                   "nn/sequence.py", "nn/attention.py", "nn/normalization.py", "recurrent.py"]
 # Functions that turn data into NumPy arrays; given a CuPy array, each raises TypeError.
 _CONVERTERS = {"asarray", "array", "asanyarray", "ascontiguousarray"}
 # The calls outside backend.py whose argument is host data by construction, and why.

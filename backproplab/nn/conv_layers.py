@@ -6,7 +6,7 @@ Shapes follow ``torch.nn``: images are (batch, channels, height, width) and
 
 from __future__ import annotations
 
-from .. import conv
+from .. import conv, pooling
 from .._checks import whole_number
 from ..functional import concatenate
 from ..random import rng_for
@@ -111,29 +111,44 @@ class MaxPool1d(Module):
 
 
 class _Pool2d(Module):
-    """What both 2-D poolings share: one window size (and stride) for both axes."""
+    """What both 2-D poolings share: one window size (and stride, and padding) for both axes."""
 
-    function = None  # the Function that pools: conv.MaxPool2dFn or conv.AvgPool2dFn
+    function = None  # the Function that pools: pooling.MaxPool2dFn or pooling.AvgPool2dFn
 
-    def __init__(self, kernel_size, stride=None):
+    def __init__(self, kernel_size, stride=None, padding=0):
         name = type(self).__name__
         self.kernel = _pair_to_int(kernel_size, f"{name}: kernel_size")
         self.stride = _pair_to_int(stride, f"{name}: stride") if stride is not None else self.kernel
+        self.padding = _pair_to_int(padding, f"{name}: padding", minimum=0)
+        if self.padding > self.kernel // 2:
+            raise ValueError(f"{name}: padding {self.padding} is more than half the window "
+                             f"({self.kernel}x{self.kernel}); use at most {self.kernel // 2}.")
 
     def forward(self, x):
-        return self.function.apply(x, kernel=self.kernel, stride=self.stride)
+        return self.function.apply(x, kernel=self.kernel, stride=self.stride, padding=self.padding)
+
+    def _extra_repr(self):
+        return f"kernel {self.kernel}x{self.kernel}, stride {self.stride}, padding {self.padding}"
 
 
 class MaxPool2d(_Pool2d):
-    """The maximum of each kernel_size x kernel_size window (stride = kernel_size unless told)."""
+    """The maximum of each kernel_size x kernel_size window (stride = kernel_size unless told).
 
-    function = conv.MaxPool2dFn
+    ``padding`` adds that many pixels of the lowest value around the image, as PyTorch does:
+    they never win a window, so every window keeps a real maximum.
+    """
+
+    function = pooling.MaxPool2dFn
 
 
 class AvgPool2d(_Pool2d):
-    """The mean of each kernel_size x kernel_size window (stride = kernel_size unless told)."""
+    """The mean of each kernel_size x kernel_size window (stride = kernel_size unless told).
 
-    function = conv.AvgPool2dFn
+    ``padding`` adds zeros around the image, and they count in the means of the windows that
+    cover them (PyTorch's default, ``count_include_pad=True``).
+    """
+
+    function = pooling.AvgPool2dFn
 
 
 class Flatten(Module):

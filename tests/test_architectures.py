@@ -218,7 +218,8 @@ def test_new_layers_run_on_the_guard_device():
         model = bp.nn.Sequential(bp.nn.Conv2d(1, 2, 3, padding=1, seed=0), bp.nn.ReLU(), bp.nn.MaxPool2d(2),
                                  bp.nn.AvgPool2d(2), bp.nn.Flatten(), bp.nn.Linear(8, 3, seed=1)).to("gpu")
         padded = bp.nn.Sequential(bp.nn.MaxPool2d(3, stride=2, padding=1), bp.nn.AvgPool2d(3, 1, padding=1))
-        x = bp.Tensor(np.random.default_rng(1).standard_normal((2, 1, 7, 7)), device="gpu", requires_grad=True)
+        image = np.random.default_rng(1).standard_normal((2, 1, 7, 7))
+        x = bp.Tensor(image, device="gpu", requires_grad=True)
         padded(x).sum().backward()
         assert x.grad is not None and padded(x).shape == (2, 1, 4, 4)
         x = bp.Tensor(np.random.default_rng(0).standard_normal((2, 1, 8, 8))).to("gpu")

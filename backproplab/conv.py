@@ -116,34 +116,61 @@ def im2col(t, kh: int, kw: int, stride: int, out=None):
     return out, (oh, ow)
 
 
-def _inside(offset: int, padding: int, stride: int, size: int, positions: int):
-    """The output positions [first, stop) whose window, at this kernel offset, lands on a pixel
-    of the image rather than its zero padding, and the pixel the first one lands on."""
-    first = max(0, -(-(padding - offset) // stride))  # ceil((padding - offset) / stride)
-    stop = min(positions, (size - 1 + padding - offset) // stride + 1)
-    return first, max(first, stop), offset + stride * first - padding
+def _inside(offset: int, padding: int, stride: int, size: int, start: int, stop: int):
+    """The output positions [first, last) among [start, stop) whose window, at this kernel
+    offset, lands on a pixel of the image rather than its zero padding, and the pixel the
+    first one lands on."""
+    first = max(start, -(-(padding - offset) // stride))  # ceil((padding - offset) / stride)
+    last = min(stop, (size - 1 + padding - offset) // stride + 1)
+    return first, max(first, last), offset + stride * first - padding
 
 
 def col2im(cols, shape, kh: int, kw: int, stride: int, oh: int, ow: int, padding: int = 0):
     """The adjoint of im2col: add every window's gradient back into a (C, H, W, N) image.
 
-    One addition per kernel offset (i, j), each of a whole (C, OH, OW, N) block whose rows
-    are contiguous runs of OW*N (stride 1) or N values: a loop over offsets, not over pixels.
     ``shape`` is the image's, without padding: what a window took from the zero padding has
     no pixel to go back to and is left out, so the result needs no cropping (or copying).
     """
-    xp = backend.array_module(cols)
-    c, h, w, n = shape
-    grad = xp.zeros(shape, dtype=cols.dtype)
-    blocks = cols.reshape(c, kh, kw, oh, ow, n)  # a view
-    for i in range(kh):
-        first_row, stop_row, top = _inside(i, padding, stride, h, oh)
-        rows = slice(top, top + stride * (stop_row - first_row), stride)
-        for j in range(kw):
-            first_col, stop_col, left = _inside(j, padding, stride, w, ow)
-            columns = slice(left, left + stride * (stop_col - first_col), stride)
-            grad[:, rows, columns] += blocks[:, i, j, first_row:stop_row, first_col:stop_col]
+    grad = backend.array_module(cols).zeros(shape, dtype=cols.dtype)
+    add_columns_back(grad, cols, kh, kw, stride, padding, ow, rows=(0, oh))
     return grad
+
+
+def add_columns_back(grad, cols, kh: int, kw: int, stride: int, padding: int, ow: int, rows):
+    """grad += col2im(cols), where ``cols`` holds the windows of output rows rows[0]..rows[1]-1 only.
+
+    One addition per kernel offset (i, j), each of a whole (C, rows, OW, N) block whose rows
+    are contiguous runs of OW*N (stride 1) or N values: a loop over offsets, not over pixels.
+    """
+    c, h, w, n = grad.shape
+    start, stop = rows
+    blocks = cols.reshape(c, kh, kw, stop - start, ow, n)  # a view
+    for i in range(kh):
+        first_row, last_row, top = _inside(i, padding, stride, h, start, stop)
+        image_rows = slice(top, top + stride * (last_row - first_row), stride)
+        block_rows = slice(first_row - start, last_row - start)
+        for j in range(kw):
+            first_col, last_col, left = _inside(j, padding, stride, w, 0, ow)
+            image_cols = slice(left, left + stride * (last_col - first_col), stride)
+            grad[:, image_rows, image_cols] += blocks[:, i, j, block_rows, first_col:last_col]
+
+
+# The input's gradient goes through a column matrix as large as the forward pass's (K, P):
+# 38 MB for the wide CNN's second layer.  Written by one product and read back by col2im's
+# k*k additions, it would travel to memory and back; made and added back a few output rows
+# at a time, each block stays in the CPU's last-level cache (benchmarks/conv_paths.py: that
+# layer's product and col2im took about 15% less time in blocks of at most this size).
+COLUMN_BLOCK_BYTES = 10 * 2**20
+
+
+def row_blocks(like, oh: int, bytes_per_row: int) -> list:
+    """Output rows [start, stop) in as few equal blocks as keep each under COLUMN_BLOCK_BYTES.
+
+    One block on a GPU, whose memory is not a CPU cache's concern.
+    """
+    count = -(-oh * bytes_per_row // COLUMN_BLOCK_BYTES) if backend.device_of(like) == "cpu" else 1
+    rows = -(-oh // max(count, 1))
+    return [(start, min(oh, start + rows)) for start in range(0, oh, rows)]
 
 
 # A convolution's products are long and thin: (F, K) weights times (K, P) columns, P the
@@ -252,13 +279,29 @@ class Conv2dFn(Function):
         elif wants_bias_grad:  # the bias alone: a sum, not a product over every window
             gb = g2.sum(axis=1)
         if self.needs_grad[0]:
-            dcols, dcols_memory = padded_rows(g, self.window_size, g2.shape[1], self.cols.dtype)
-            for block in pixel_blocks(dcols, f):
-                self.xp.matmul(self.weight.reshape(f, -1).T, g2[:, block], out=dcols[:, block])
-            grad = col2im(dcols, self.image_shape, *self.kernel, self.stride, *self.out_hw, self.padding)
-            WORKSPACE.give(dcols_memory)
-            gx = grad.transpose(3, 0, 1, 2)  # (N, C, H, W), batch last like the forward pass
+            gx = self._input_grad(g2).transpose(3, 0, 1, 2)  # (N, C, H, W), batch last as forward
         return gx, gw, gb
+
+    def _input_grad(self, g2):
+        """The image's gradient, (C, H, W, N): the weights (K, F) times g2 (F, P) gives each
+        window's gradient, and col2im adds them back; a few output rows at a time (above)."""
+        f = g2.shape[0]
+        oh, ow = self.out_hw
+        width_per_row = ow * self.image_shape[3]  # the columns of one output row: OW*N
+        dtype = self.cols.dtype
+        blocks = row_blocks(g2, oh, self.window_size * width_per_row * dtype.itemsize)
+        rows_per_block = blocks[0][1] - blocks[0][0]
+        dcols, dcols_memory = padded_rows(g2, self.window_size, rows_per_block * width_per_row, dtype)
+        grad = self.xp.zeros(self.image_shape, dtype=dtype)
+        weights_t = self.weight.reshape(f, -1).T
+        for start, stop in blocks:
+            g_rows = g2[:, start * width_per_row:stop * width_per_row]
+            d_rows = dcols[:, :g_rows.shape[1]]
+            for block in pixel_blocks(d_rows, f):
+                self.xp.matmul(weights_t, g_rows[:, block], out=d_rows[:, block])
+            add_columns_back(grad, d_rows, *self.kernel, self.stride, self.padding, ow, (start, stop))
+        WORKSPACE.give(dcols_memory)
+        return grad
 
     def _weights_grad(self, g2):
         """sum over pixels of g2 (F, P) times the columns (K, P): (F, K).

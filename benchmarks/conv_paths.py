@@ -11,7 +11,9 @@
   (what ``conv.padded_rows`` gives), for LeNet's and the wide CNN's layers, and one product
   with its matrix starting at a few different places in memory;
 * ``col2im`` onto the padded image (then cropped and copied) against onto the pixels inside
-  only, and max-pooling's forward reading each window offset twice against once.
+  only, and max-pooling's forward reading each window offset twice against once;
+* a convolution's input gradient with its column gradient whole and in blocks of output rows
+  (``conv.COLUMN_BLOCK_BYTES``).
 
 Run:  python benchmarks/conv_paths.py [--threads 2]
 """
@@ -183,6 +185,33 @@ def padding_and_pool_passes(rng, conv, pooling):
               f"now {now:.3f}")
 
 
+def input_gradient_blocks(rng, conv):
+    """Conv2dFn's input gradient (product and col2im) with the column gradient whole and in row blocks."""
+    print("\nThe input gradient (its product and col2im) with the column gradient whole and in blocks of")
+    print(f"output rows of at most {conv.COLUMN_BLOCK_BYTES / 2**20:g} MiB (ms)")
+    print("| layer | column gradient MB | blocks | whole | in blocks |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    layers = (("LeNet 2", 64, 6, 12, 16, 5, 0), ("wide 2", 128, 32, 16, 64, 3, 1),
+              ("wide 3", 128, 64, 8, 64, 3, 1))  # name, N, C, H = W, F, kernel, padding
+    kept = conv.COLUMN_BLOCK_BYTES
+    for name, n, c, h, f, k, p in layers:
+        x = rng.standard_normal((c, h, h, n), dtype=np.float32).transpose(3, 0, 1, 2)  # batch last
+        w = rng.standard_normal((f, c, k, k), dtype=np.float32)
+        fn = conv.Conv2dFn()
+        fn.needs_grad = (True, True, False)
+        out = fn.forward(x, w, None, stride=1, padding=p)
+        g2 = rng.standard_normal((f, out.size // f), dtype=np.float32)
+        oh = out.shape[2]
+        count = len(conv.row_blocks(g2, oh, fn.window_size * out.shape[3] * n * 4))
+        try:
+            conv.COLUMN_BLOCK_BYTES = 2**62
+            whole = best_ms(lambda: fn._input_grad(g2))
+        finally:
+            conv.COLUMN_BLOCK_BYTES = kept
+        print(f"| {name} | {fn.window_size * g2.shape[1] * 4 / 1e6:.1f} | {count} | {whole:.3f} | "
+              f"{best_ms(lambda: fn._input_grad(g2)):.3f} |")
+
+
 def main():
     threads_from_command_line(__doc__)
     from backproplab import conv, pooling
@@ -193,6 +222,7 @@ def main():
     channels_last(rng)
     row_padding(rng, conv)
     padding_and_pool_passes(rng, conv, pooling)
+    input_gradient_blocks(rng, conv)
 
 
 if __name__ == "__main__":

@@ -226,6 +226,22 @@ def test_col2im_leaves_out_the_padding_and_is_the_adjoint_of_im2col(kernel, stri
     np.testing.assert_array_equal(grad, whole[:, padding:padding + height, padding:padding + width])
 
 
+@pytest.mark.parametrize("block_bytes", [1, 12_000, 10 * 2**20])
+@pytest.mark.parametrize("k, stride, padding", [(3, 1, 1), (3, 2, 1), (5, 1, 0), (2, 3, 2), (4, 2, 3)])
+def test_the_input_gradient_made_a_few_output_rows_at_a_time_matches_torch(monkeypatch, block_bytes,
+                                                                           k, stride, padding):
+    """Blocks of one output row, of a few, and one block: the same gradient as PyTorch's."""
+    monkeypatch.setattr(conv, "COLUMN_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(k * 100 + stride * 10 + padding)
+    x, w, b = rng.standard_normal((3, 2, 11, 9)), rng.standard_normal((4, 2, k, k)), rng.standard_normal(4)
+    oh = conv.output_size(11, k, stride, padding)
+    blocks = conv.row_blocks(x, oh, bytes_per_row=2 * k * k * conv.output_size(9, k, stride, padding) * 3 * 8)
+    assert [start for start, _ in blocks[1:]] == [stop for _, stop in blocks[:-1]]  # no gaps
+    assert blocks[0][0] == 0 and blocks[-1][1] == oh
+    assert len(blocks) == {1: oh, 10 * 2**20: 1}.get(block_bytes, len(blocks))
+    conv_against_torch(x, w, b, stride, padding)
+
+
 @pytest.mark.parametrize("blocks_on_this_cpu", [True, False])
 def test_a_thin_filter_bank_multiplied_in_pixel_blocks_matches_torch(monkeypatch, blocks_on_this_cpu):
     """Few filters and many pixels: on an AVX-512 CPU the products go in blocks (the last partial)."""

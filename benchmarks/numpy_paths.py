@@ -12,7 +12,9 @@
 * ``LSTMFn``'s forward and backward on notebook 11's sizes (batch 32, 48 steps, 32 inputs,
   128 units);
 * what ``LayerNormFn`` sums with: each row's sum as ``sum(axis=1)`` against a product with a
-  vector of ones, and each row's sum of squares through a squared copy against ``einsum``.
+  vector of ones, and each row's sum of squares through a squared copy against ``einsum``;
+* ReLU's forward pass as ``a * (a > 0)`` against ``maximum(a, 0)`` (what ``ReLUFn`` does:
+  the product would give NaN for -inf).
 
 Run:  python benchmarks/numpy_paths.py [--threads 2]
 """
@@ -129,6 +131,24 @@ def layer_norm_sums(rng):
         dotted = best_of(lambda: np.einsum("ij,ij->i", rows, rows), 3, 5)
         print(f"row sums of ({samples}, {features}): sum(axis=1) {summed:7.1f} µs, @ ones {product:7.1f} µs; "
               f"sums of squares: squared copy {squared:7.1f} µs, einsum {dotted:7.1f} µs")
+
+
+
+def relu_forms(rng):
+    """ReLU's forward with its mask: a * mask (NaN at -inf) against maximum(a, 0) (what ReLUFn does)."""
+    for c, h, n in ((6, 24, 64), (32, 32, 128)):  # LeNet's first activation, the wide CNN's
+        a = rng.standard_normal((c, h, h, n)).astype(np.float32).transpose(3, 0, 1, 2)  # batch last
+
+        def by_product():
+            mask = a > 0
+            return a * mask
+
+        def by_maximum():
+            mask = a > 0  # noqa: F841 - ReLUFn keeps it for the backward pass
+            return np.maximum(a, 0)
+
+        print(f"ReLU of ({n}, {c}, {h}, {h}) with its mask: a * mask {best_of(by_product, 5, 10):8.1f} µs, "
+              f"maximum(a, 0) {best_of(by_maximum, 5, 10):8.1f} µs")
 
 
 if __name__ == "__main__":

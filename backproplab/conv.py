@@ -43,7 +43,8 @@ def batch_last(x, padding: int = 0, fill=0):
         return t if t.flags.c_contiguous else xp.ascontiguousarray(t)
     c, h, w, n = t.shape
     p = padding
-    padded = xp.full((c, h + 2 * p, w + 2 * p, n), fill, dtype=x.dtype)
+    shape = (c, h + 2 * p, w + 2 * p, n)
+    padded = xp.zeros(shape, dtype=x.dtype) if fill == 0 else xp.full(shape, fill, dtype=x.dtype)
     padded[:, p:p + h, p:p + w] = t
     return padded
 

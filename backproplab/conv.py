@@ -133,11 +133,11 @@ def col2im(cols, shape, kh: int, kw: int, stride: int, oh: int, ow: int, padding
     no pixel to go back to and is left out, so the result needs no cropping (or copying).
     """
     grad = backend.array_module(cols).zeros(shape, dtype=cols.dtype)
-    add_columns_back(grad, cols, kh, kw, stride, padding, ow, rows=(0, oh))
+    add_columns_back(grad, cols, kh, kw, stride, ow, padding, rows=(0, oh))
     return grad
 
 
-def add_columns_back(grad, cols, kh: int, kw: int, stride: int, padding: int, ow: int, rows):
+def add_columns_back(grad, cols, kh: int, kw: int, stride: int, ow: int, padding: int, rows):
     """grad += col2im(cols), where ``cols`` holds the windows of output rows rows[0]..rows[1]-1 only.
 
     One addition per kernel offset (i, j), each of a whole (C, rows, OW, N) block whose rows
@@ -160,17 +160,17 @@ def add_columns_back(grad, cols, kh: int, kw: int, stride: int, padding: int, ow
 # 38 MB for the wide CNN's second layer.  Written by one product and read back by col2im's
 # k*k additions, it would travel to memory and back; made and added back a few output rows
 # at a time, each block stays in the CPU's last-level cache (benchmarks/conv_paths.py: that
-# layer's product and col2im took about 15% less time in blocks of at most this size).
+# layer's product and col2im took about 15% less time in blocks of at most this size).  A
+# block is at least one output row, even when that row alone is larger.
 COLUMN_BLOCK_BYTES = 10 * 2**20
 
 
 def row_blocks(like, oh: int, bytes_per_row: int) -> list:
-    """Output rows [start, stop) in as few equal blocks as keep each under COLUMN_BLOCK_BYTES.
-
-    One block on a GPU, whose memory is not a CPU cache's concern.
-    """
-    count = -(-oh * bytes_per_row // COLUMN_BLOCK_BYTES) if backend.device_of(like) == "cpu" else 1
-    rows = -(-oh // max(count, 1))
+    """Output rows [start, stop): blocks of as many rows as fit in COLUMN_BLOCK_BYTES (at least
+    one row; the last block may be shorter).  One block on a GPU, whose memory is not a CPU
+    cache's concern."""
+    on_host = backend.device_of(like) == "cpu"
+    rows = max(1, COLUMN_BLOCK_BYTES // max(bytes_per_row, 1)) if on_host else oh
     return [(start, min(oh, start + rows)) for start in range(0, oh, rows)]
 
 
@@ -300,7 +300,7 @@ class Conv2dFn(Function):
             d_rows = dcols[:, :g_rows.shape[1]]
             for block in pixel_blocks(d_rows, f):
                 self.xp.matmul(weights_t, g_rows[:, block], out=d_rows[:, block])
-            add_columns_back(grad, d_rows, *self.kernel, self.stride, self.padding, ow, (start, stop))
+            add_columns_back(grad, d_rows, *self.kernel, self.stride, ow, self.padding, (start, stop))
         WORKSPACE.give(dcols_memory)
         return grad
 

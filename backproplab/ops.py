@@ -227,9 +227,11 @@ class ReLUFn(Function):
     saves = ()
 
     def forward(self, a):
-        self.mask = a > 0
+        xp = backend.array_module(a)
+        # "not a <= 0" rather than "a > 0": a NaN passes its gradient on, as in PyTorch
+        self.mask = xp.logical_not(a <= 0)
         # max(a, 0) and not a * mask: -inf * 0 is NaN, and relu(-inf) is 0
-        return backend.array_module(a).maximum(a, 0)
+        return xp.maximum(a, 0)
 
     def backward(self, g):
         return (g * self.mask,)  # slope 1 where a > 0, else 0 (0 at a = 0, as PyTorch)

@@ -3,12 +3,14 @@
 Both poolings work offset by offset: for a k x k window, k*k strided views of the input,
 one per position in the window, each covering every window at once.  A loop over the
 window's positions, never over pixels.  The input's memory layout is kept (batch last when
-it comes from a convolution, see conv.py), so the views are runs of N contiguous values.
+it comes from a convolution, see conv.py), so the views are runs of N contiguous values; a
+padded input is copied batch last, with its padding, once.
 """
 
 from __future__ import annotations
 
 from . import backend
+from ._checks import whole_number
 from .conv import batch_last, output_size
 from .grad_mode import is_grad_enabled
 from .tensor import Function
@@ -16,16 +18,28 @@ from .tensor import Function
 __all__ = ["MaxPool2dFn", "AvgPool2dFn"]
 
 
-def _check_pool_input(x, kernel: int, stride: int, padding: int, name: str):
+def check_pool_padding(padding, kernel: int, name: str) -> int:
+    """``padding`` as an int PyTorch would accept too: at most half the window, so that every
+    window holds at least one pixel of the image."""
+    padding = whole_number(padding, f"{name}: padding", minimum=0)
+    if padding > kernel // 2:
+        raise ValueError(f"{name}: padding {padding} is more than half the {kernel}x{kernel} window; "
+                         f"use at most {kernel // 2}, so that every window holds a pixel of the image.")
+    return padding
+
+
+def _checked_pool_arguments(x, kernel, stride, padding, name: str):
+    """(kernel, stride, padding) as ints that fit ``x``; stride None means the kernel's size."""
     if x.ndim != 4:
         raise ValueError(f"{name} expects input of shape (batch, channels, height, width); "
                          f"got {tuple(x.shape)}.")
-    if not 0 <= padding <= kernel // 2:  # as PyTorch: a window must always hold a real pixel
-        raise ValueError(f"{name}: padding {padding} does not suit a {kernel}x{kernel} window; it must "
-                         f"be between 0 and half the window ({kernel // 2}).")
+    kernel = whole_number(kernel, f"{name}: kernel")
+    stride = kernel if stride is None else whole_number(stride, f"{name}: stride")
+    padding = check_pool_padding(padding, kernel, name)
     if min(output_size(size, kernel, stride, padding) for size in x.shape[2:]) < 1:
         raise ValueError(f"{name}: a {kernel}x{kernel} window does not fit an input of "
                          f"{x.shape[2]}x{x.shape[3]} (padding {padding}).")
+    return kernel, stride, padding
 
 
 def _lowest(xp, dtype):
@@ -71,19 +85,34 @@ class _Pool2dFn(Function):
     name_for_errors = "Pool2d"
 
     def _setup(self, x, kernel, stride, padding, fill):
-        """The input, padded with ``fill`` when asked (batch last, as an (N, C, H, W) view)."""
-        stride = stride or kernel
-        _check_pool_input(x, kernel, stride, padding, self.name_for_errors)
+        """The input to pool: ``x`` itself, or with ``padding`` pixels of ``fill`` around it
+        (a batch-last copy, handed out as an (N, C, H + 2p, W + 2p) view)."""
+        kernel, stride, padding = _checked_pool_arguments(x, kernel, stride, padding, self.name_for_errors)
+        self.x = x  # the input as given: the backward pass uses its memory layout, never its values
         if padding:
             x = batch_last(x, padding, fill).transpose(3, 0, 1, 2)
-        self.x_shape, self.kernel, self.stride, self.padding = x.shape, kernel, stride, padding
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        self.x_shape = x.shape  # with the padding, if any
         self.offsets = list(_offsets(x, kernel, stride))
         return x
 
+    def _gradient_array(self, xp, zeroed: bool):
+        """An array for the gradient of what was pooled, of ``x_shape``: in the input's memory
+        layout, or batch last (as the padded copy was) when there is padding."""
+        if not self.padding:
+            return xp.zeros_like(self.x) if zeroed else xp.empty_like(self.x)
+        n, c, h, w = self.x_shape
+        make = xp.zeros if zeroed else xp.empty
+        return make((c, h, w, n), dtype=self.x.dtype).transpose(3, 0, 1, 2)
+
     def _without_padding(self, grad):
-        """The gradient of the input as given: the padding's part dropped."""
-        p = self.padding
-        return grad[:, :, p:grad.shape[2] - p, p:grad.shape[3] - p] if p else grad
+        """The gradient of the input as given: the padding's part dropped (a batch-last copy of
+        the inside, so that no view keeps the padded array alive)."""
+        p, xp = self.padding, backend.array_module(grad)
+        if not p:
+            return grad
+        inside = grad[:, :, p:grad.shape[2] - p, p:grad.shape[3] - p].transpose(1, 2, 3, 0)
+        return xp.ascontiguousarray(inside).transpose(3, 0, 1, 2)
 
 
 class MaxPool2dFn(_Pool2dFn):
@@ -102,7 +131,6 @@ class MaxPool2dFn(_Pool2dFn):
         x = self._setup(x, kernel, stride, padding, fill=_lowest(xp, x.dtype))  # padding never wins
         offsets = self.offsets
         best = x[offsets[0]].copy(order="K")  # keeps x's memory layout
-        self.x = x  # backward uses its shape and memory layout, never its values
         if not (self.needs_grad[0] and is_grad_enabled()):  # no backward pass will ask where
             for where in offsets[1:]:
                 xp.maximum(best, x[where], out=best)  # one element-wise max per window position
@@ -130,21 +158,22 @@ class MaxPool2dFn(_Pool2dFn):
         return best
 
     def _first_pixels(self, xp, index_type):
-        """For each window position (OH, OW): the offset k of its first pixel that is not padding."""
-        p, s, k = self.padding, self.stride, self.kernel
-        oh, ow = (output_size(size, k, s, 0) for size in self.x_shape[2:])  # x_shape is padded
-        first_row = xp.maximum(p - s * xp.arange(oh), 0)
-        first_col = xp.maximum(p - s * xp.arange(ow), 0)
-        return (first_row[:, None] * k + first_col[None, :]).astype(index_type)
+        """For each window position (OH, OW): the window offset (row * kernel + column) of its
+        first pixel that is not padding."""
+        p, stride, kernel = self.padding, self.stride, self.kernel
+        oh, ow = (output_size(size, kernel, stride, 0) for size in self.x_shape[2:])  # x_shape is padded
+        first_row = xp.maximum(p - stride * xp.arange(oh), 0)
+        first_col = xp.maximum(p - stride * xp.arange(ow), 0)
+        return (first_row[:, None] * kernel + first_col[None, :]).astype(index_type)
 
     def backward(self, g):
         xp = backend.array_module(g)
         g = _in_memory_order_of(g, self.winner)
-        x, kernel, stride = self.x, self.kernel, self.stride
+        kernel, stride, (_, _, h, w) = self.kernel, self.stride, self.x_shape
         # Windows that tile the input exactly cover each pixel once, and the loop below writes
-        # every one of them: no zeroing first.  (The same memory layout as the input.)
-        tiled = stride == kernel and x.shape[2] % kernel == 0 and x.shape[3] % kernel == 0
-        grad = xp.empty_like(x) if tiled else xp.zeros_like(x)
+        # every one of them: no zeroing first.
+        tiled = stride == kernel and h % kernel == 0 and w % kernel == 0
+        grad = self._gradient_array(xp, zeroed=not tiled)
         hit = xp.empty_like(self.winner, dtype=bool)
         for k, where in enumerate(self.offsets):
             xp.equal(self.winner, k, out=hit)
@@ -162,9 +191,10 @@ class AvgPool2dFn(_Pool2dFn):
     name_for_errors = "AvgPool2d"
 
     def forward(self, x, kernel=2, stride=None, padding=0):
+        if x.dtype.kind in "biu":  # the mean of whole numbers is a fraction (uint8 images give floats)
+            x = x.astype(backend.array_module(x).result_type(x.dtype, "float32"))
         x = self._setup(x, kernel, stride, padding, fill=0)  # the padding counts in every mean, as PyTorch
         offsets = self.offsets
-        self.x = x  # backward uses its shape and memory layout, never its values
         total = x[offsets[0]] + x[offsets[1]] if len(offsets) > 1 else x[offsets[0]].copy()
         for where in offsets[2:]:
             total += x[where]
@@ -173,10 +203,10 @@ class AvgPool2dFn(_Pool2dFn):
 
     def backward(self, g):
         xp = backend.array_module(g)
-        grad = xp.zeros_like(self.x)
+        grad = self._gradient_array(xp, zeroed=True)
         # each window's share, stored in the memory order of the input's window views (as the
         # output was): the passes below then pair matching runs, whatever order g came in
-        share = xp.empty_like(self.x[self.offsets[0]], dtype=g.dtype)
+        share = xp.empty_like(grad[self.offsets[0]], dtype=g.dtype)
         xp.divide(g, self.kernel * self.kernel, out=share)
         overlapping = self.stride < self.kernel
         for where in self.offsets:

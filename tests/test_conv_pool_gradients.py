@@ -83,6 +83,22 @@ def test_padded_max_pooling_of_minus_infinity_gives_the_first_pixel_the_gradient
     pool_against_torch(pooling.AvgPool2dFn, F.avg_pool2d, finite, kernel, stride, padding)
 
 
+def test_padded_pooling_hands_back_a_gradient_of_its_own_not_a_view_of_the_padded_array():
+    x = t64(np.random.default_rng(9).standard_normal((2, 3, 6, 6)))
+    for pool in (pooling.MaxPool2dFn, pooling.AvgPool2dFn):
+        x.grad = None
+        pool.apply(x, kernel=2, padding=1).sum().backward()
+        assert x.grad.shape == (2, 3, 6, 6) and (x.grad.base is None or x.grad.base.size == x.grad.size)
+
+
+def test_average_pooling_of_whole_numbers_gives_fractions():
+    x = np.arange(2 * 1 * 4 * 4, dtype=np.uint8).reshape(2, 1, 4, 4)
+    out = pooling.AvgPool2dFn.apply(bp.Tensor(x, dtype="uint8"), kernel=2, padding=1)
+    expected = F.avg_pool2d(torch.tensor(x, dtype=torch.float32), 2, padding=1).numpy()
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+
+
 def test_pooling_layers_take_pytorchs_padding_and_refuse_more_than_half_a_window():
     x = np.random.default_rng(8).standard_normal((2, 3, 9, 9))
     pairs = ((bp.nn.MaxPool2d(3, stride=2, padding=1), torch.nn.MaxPool2d(3, stride=2, padding=1)),
@@ -92,8 +108,13 @@ def test_pooling_layers_take_pytorchs_padding_and_refuse_more_than_half_a_window
         assert "padding 1" in repr(ours)
     with pytest.raises(ValueError, match="at most 1"):
         bp.nn.MaxPool2d(3, padding=2)
-    with pytest.raises(ValueError, match="between 0 and half the window"):
+    with pytest.raises(ValueError, match="more than half the 2x2 window"):
         pooling.AvgPool2dFn.apply(t64(x), kernel=2, padding=2)
+    for bad, error in (((1, 1), TypeError), (None, TypeError), (-1, ValueError)):
+        with pytest.raises(error, match="MaxPool2d: padding"):
+            pooling.MaxPool2dFn.apply(t64(x), kernel=3, padding=bad)
+    with pytest.raises(ValueError, match="MaxPool2d: stride must be positive"):
+        pooling.MaxPool2dFn.apply(t64(x), kernel=3, stride=0)
 
 
 def test_max_pooling_of_relu_zeros_gives_the_first_zero_the_gradient():

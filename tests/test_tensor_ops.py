@@ -93,6 +93,12 @@ def test_activations_at_infinities_zeros_and_nan_give_torchs_values(name):
     with np.errstate(all="ignore"):  # only the values are compared here
         out = ours(tensor(values, grad=False)).numpy()
     np.testing.assert_allclose(out, theirs(torch.tensor(values)).numpy(), rtol=1e-12, atol=0)
+    if name in ("relu", "neg", "clip"):  # and these slopes too (0 or 1, NaN included)
+        x, tx = tensor(values), torch_of(values)
+        with np.errstate(all="ignore"):
+            ours(x).sum().backward()
+        theirs(tx).sum().backward()
+        np.testing.assert_array_equal(x.grad, tx.grad.numpy())
 
 
 BINARY = {

@@ -119,10 +119,8 @@ class _Pool2d(Module):
         name = type(self).__name__
         self.kernel = _pair_to_int(kernel_size, f"{name}: kernel_size")
         self.stride = _pair_to_int(stride, f"{name}: stride") if stride is not None else self.kernel
-        self.padding = _pair_to_int(padding, f"{name}: padding", minimum=0)
-        if self.padding > self.kernel // 2:
-            raise ValueError(f"{name}: padding {self.padding} is more than half the window "
-                             f"({self.kernel}x{self.kernel}); use at most {self.kernel // 2}.")
+        self.padding = pooling.check_pool_padding(_pair_to_int(padding, f"{name}: padding", minimum=0),
+                                                  self.kernel, name)
 
     def forward(self, x):
         return self.function.apply(x, kernel=self.kernel, stride=self.stride, padding=self.padding)

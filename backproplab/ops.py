@@ -234,7 +234,7 @@ class ReLUFn(Function):
         return xp.maximum(a, 0)
 
     def backward(self, g):
-        return (g * self.mask,)  # slope 1 where a > 0, else 0 (0 at a = 0, as PyTorch)
+        return (g * self.mask,)  # slope 1 where a > 0 (or NaN), else 0 (0 at a = 0, as PyTorch)
 
 
 class AbsFn(Function):
